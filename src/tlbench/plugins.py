@@ -1,0 +1,174 @@
+"""The plugin manager: entry points in the ``tlbench`` group, loaded one by one so a broken plugin is reported
+and every other plugin still works.
+
+``TLBENCH_PLUGINS`` (comma-separated entry-point names) allow-lists which plugins load; the core's own
+built-ins (entry point ``core``) always load, through the same path as any third party's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import traceback
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import pluggy
+
+from tlbench import hookspecs
+from tlbench.registry import Component, Registry
+
+GROUP = "tlbench"
+ALLOW_ENV = "TLBENCH_PLUGINS"
+CORE = "core"
+
+#: Hook name -> component kind.
+HOOKS = {
+    "register_corpora": "corpus",
+    "register_embeddings": "embedding",
+    "register_encoders": "encoder",
+    "register_systems": "system",
+    "register_strategies": "strategy",
+}
+
+
+@dataclass
+class PluginInfo:
+    """One plugin as ``tlbench list`` shows it."""
+
+    name: str
+    dist: str = ""
+    version: str = ""
+    status: str = "ok"  # ok | broken | disabled
+    error: str = ""
+    hooks: list[str] = field(default_factory=list)
+
+    def fail(self, message: str) -> None:
+        self.status = "broken"
+        self.error = f"{self.error}; {message}" if self.error else message
+
+
+@dataclass
+class Plugins:
+    manager: pluggy.PluginManager
+    registry: Registry
+    infos: list[PluginInfo]
+
+
+def _dist_of(ep: EntryPoint) -> tuple[str, str]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "", ""
+    return dist.metadata["Name"] or "", dist.version or ""
+
+
+def _one_line(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")
+
+
+def load_plugins(allow: str | None = None, extra: list[Any] | None = None) -> Plugins:
+    """Load every plugin and build the registry.
+
+    :param allow: comma-separated plugin names to load (default: ``$TLBENCH_PLUGINS``, or all).
+    :param extra: plugin objects to register directly (tests use throwaway plugin classes).
+    """
+    allow = os.environ.get(ALLOW_ENV) if allow is None else allow
+    allowed = {a.strip() for a in allow.split(",") if a.strip()} if allow else None
+
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(hookspecs)
+    infos: list[PluginInfo] = []
+    seen: set[str] = set()
+
+    eps = sorted(entry_points(group=GROUP), key=lambda ep: (ep.name != CORE, ep.name))
+    if not any(ep.name == CORE for ep in eps):
+        # Running from a source tree that is not installed: register the built-ins directly.
+        eps.insert(0, EntryPoint(CORE, "tlbench.builtin", GROUP))
+    for ep in eps:
+        if ep.name in seen:
+            continue  # the same distribution found twice on sys.path
+        seen.add(ep.name)
+        dist, version = _dist_of(ep)
+        if ep.name == CORE and not dist:
+            from tlbench import __version__
+
+            dist, version = "tlbench", __version__
+        info = PluginInfo(ep.name, dist, version)
+        infos.append(info)
+        if allowed is not None and ep.name != CORE and ep.name not in allowed:
+            info.status = "disabled"
+            continue
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:  # a broken plugin must never take the others down
+            info.fail(f"failed to load: {_one_line(exc)}")
+    for i, obj in enumerate(extra or []):
+        name = getattr(obj, "__name__", None) or f"{type(obj).__name__}-{i}"
+        infos.append(PluginInfo(name, "", ""))
+        pm.register(obj, name=name)
+
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        bad = getattr(exc, "plugin", None)
+        for info in infos:
+            if bad is not None and pm.get_plugin(info.name) is bad:
+                info.fail(f"implements unknown hooks: {exc}")
+                pm.unregister(bad)
+
+    registry = Registry()
+    by_name = {info.name: info for info in infos}
+    for hook_name, kind in HOOKS.items():
+        caller = getattr(pm.hook, hook_name)
+        for impl in caller.get_hookimpls():
+            info = by_name.get(impl.plugin_name) or PluginInfo(impl.plugin_name)
+            info.hooks.append(hook_name)
+            register = _registrar(registry, kind, info)
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                info.fail(f"{hook_name} raised {_one_line(exc)}")
+    return Plugins(pm, registry, infos)
+
+
+def _registrar(registry: Registry, kind: str, info: PluginInfo):
+    def register(name: str, factory: Any = None, *, description: str = "", embedding: str | None = None,
+                 encoder: str | None = None, options: dict[str, Any] | None = None) -> None:
+        parts = {}
+        if kind == "system" and (embedding or encoder):
+            if not encoder:
+                raise ValueError(f"system {name!r}: a composed preset needs an encoder")
+            parts = {"embedding": embedding or "none", "encoder": encoder}
+        elif factory is None:
+            raise ValueError(f"{kind} {name!r}: register() needs a factory")
+        try:
+            registry.add(Component(kind, name, factory, description, info.name, info.dist, info.version,
+                                   parts, dict(options or {})))
+        except Exception as exc:  # duplicates: record on the plugin, keep the first registration
+            info.fail(str(exc))
+
+    return register
+
+
+@lru_cache(maxsize=1)
+def default_plugins() -> Plugins:
+    """The process-wide plugins and registry (loaded once)."""
+    return load_plugins()
+
+
+def get_registry() -> Registry:
+    return default_plugins().registry
+
+
+def import_check(module: str) -> bool:
+    """Whether a module imports (for optional integrations)."""
+    try:
+        importlib.import_module(module)
+        return True
+    except ImportError:
+        return False

@@ -1,0 +1,1 @@
+"""Generic transfer strategies: plain code over System capabilities, usable by any system that offers them."""

@@ -1,0 +1,1 @@
+"""Systems built into the core (light: scikit-learn only)."""
