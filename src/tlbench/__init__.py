@@ -1,6 +1,11 @@
-"""tlbench: a workbench for transfer learning on text classification."""
+"""tlbench: a workbench for transfer learning on text classification.
+
+Importing ``tlbench`` is light (``tlbench list`` must start fast); the types below load on first use.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -9,22 +14,34 @@ __version__ = "0.1.0"
 #: Mark a plugin's hook implementations with ``@tlbench.hookimpl``.
 hookimpl = pluggy.HookimplMarker("tlbench")
 
-from tlbench.errors import TlbenchError  # noqa: E402
-from tlbench.corpora.base import Corpus, CorpusOptions, Split  # noqa: E402
-from tlbench.device import Device  # noqa: E402
-from tlbench.system import Context, Embedding, Strategy, System, Vectors  # noqa: E402
+_LAZY = {
+    "TlbenchError": "tlbench.errors",
+    "Corpus": "tlbench.corpora.base",
+    "CorpusOptions": "tlbench.corpora.base",
+    "Split": "tlbench.corpora.base",
+    "Device": "tlbench.device",
+    "Context": "tlbench.system",
+    "Embedding": "tlbench.system",
+    "Strategy": "tlbench.system",
+    "System": "tlbench.system",
+    "Vectors": "tlbench.system",
+}
 
-__all__ = [
-    "Context",
-    "Corpus",
-    "CorpusOptions",
-    "Device",
-    "Embedding",
-    "Split",
-    "Strategy",
-    "System",
-    "TlbenchError",
-    "Vectors",
-    "__version__",
-    "hookimpl",
-]
+if TYPE_CHECKING:
+    from tlbench.corpora.base import Corpus, CorpusOptions, Split
+    from tlbench.device import Device
+    from tlbench.errors import TlbenchError
+    from tlbench.system import Context, Embedding, Strategy, System, Vectors
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tlbench' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = ["Context", "Corpus", "CorpusOptions", "Device", "Embedding", "Split", "Strategy", "System",
+           "TlbenchError", "Vectors", "__version__", "hookimpl"]

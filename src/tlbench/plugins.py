@@ -12,12 +12,12 @@ import os
 import traceback
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import pluggy
 
 from tlbench import hookspecs
+from tlbench.entrypoints import EntryPointInfo, entry_points
 from tlbench.registry import Component, Registry
 
 GROUP = "tlbench"
@@ -57,13 +57,6 @@ class Plugins:
     infos: list[PluginInfo]
 
 
-def _dist_of(ep: EntryPoint) -> tuple[str, str]:
-    dist = getattr(ep, "dist", None)
-    if dist is None:
-        return "", ""
-    return dist.metadata["Name"] or "", dist.version or ""
-
-
 def _one_line(exc: BaseException) -> str:
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
@@ -84,20 +77,20 @@ def load_plugins(allow: str | None = None, extra: list[Any] | None = None) -> Pl
     infos: list[PluginInfo] = []
     seen: set[str] = set()
 
-    eps = sorted(entry_points(group=GROUP), key=lambda ep: (ep.name != CORE, ep.name))
+    eps = sorted(entry_points(GROUP), key=lambda ep: (ep.name != CORE, ep.name))
     if not any(ep.name == CORE for ep in eps):
         # Running from a source tree that is not installed: register the built-ins directly.
-        eps.insert(0, EntryPoint(CORE, "tlbench.builtin", GROUP))
+        from tlbench import __version__
+
+        eps.insert(0, EntryPointInfo(CORE, "tlbench.builtin", "tlbench", __version__))
     for ep in eps:
         if ep.name in seen:
-            continue  # the same distribution found twice on sys.path
+            info = PluginInfo(ep.name, ep.dist, ep.version)
+            info.fail(f"entry point name {ep.name!r} is already taken by another distribution")
+            infos.append(info)
+            continue
         seen.add(ep.name)
-        dist, version = _dist_of(ep)
-        if ep.name == CORE and not dist:
-            from tlbench import __version__
-
-            dist, version = "tlbench", __version__
-        info = PluginInfo(ep.name, dist, version)
+        info = PluginInfo(ep.name, ep.dist, ep.version)
         infos.append(info)
         if allowed is not None and ep.name != CORE and ep.name not in allowed:
             info.status = "disabled"

@@ -141,8 +141,9 @@ class Embedding(Protocol):
 class Strategy(Protocol):
     """How source knowledge reaches the target model.
 
-    ``requires``: capability names the system must offer. ``uses_source`` / ``uses_target``: which data it trains
-    on (zero-shot trains on source only). ``run`` gets a factory for fresh systems, the source side (or None) and
+    ``requires``: capability names the system must offer. ``uses_source``: the strategy cannot run without a source
+    corpus; ``uses_target``: it trains on the target's labels (zero-shot does not, so its predictions are shared
+    across fractions). ``run`` gets a factory for fresh systems, the source side (or None) and
     the target side (the training fraction, its validation part, unlabeled text); it never sees the test split.
     """
 

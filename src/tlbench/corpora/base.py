@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from tlbench.errors import DataError
+from tlbench.paths import default_cache_dir
 
 #: Label value of texts without a label (the "unlabeled" split).
 UNLABELED = -1
@@ -87,15 +88,6 @@ def file_fingerprint(path: Path) -> str:
             f.seek(-(1 << 20), os.SEEK_END)
             h.update(f.read(1 << 20))
     return h.hexdigest()[:16]
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get("TLBENCH_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("tlbench"))
 
 
 class Corpus:

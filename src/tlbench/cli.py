@@ -1,0 +1,345 @@
+"""The command line: ``tlbench list | compare | data | report | reproduce``.
+
+rich and typer live here only; the rest of tlbench is a library. ``tlbench list`` takes a fast path that imports
+neither (see :mod:`tlbench.listing`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from tlbench.errors import TlbenchError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Transfer learning workbench for text classification: which transfer approach helps your "
+                       "data, at your label budget, at what cost.")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _fail(message: str) -> None:
+    _console(stderr=True).print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@app.command("list")
+def list_components(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False):
+    """List corpora, embeddings, encoders, systems and strategies with their plugin, version and status."""
+    from tlbench import listing
+    from tlbench.plugins import default_plugins
+
+    plugins = default_plugins()
+    print(listing.render_json(plugins) if as_json else listing.render_text(plugins))
+
+
+def _split_list(value: Optional[str]) -> Optional[list[str]]:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    return items or None
+
+
+def build_spec(systems: list[str], *, config_path: Optional[Path], **flags: Any):
+    """A StudySpec from flags over tlbench.toml over defaults."""
+    from tlbench.config import data_dir, parse_options, read_config, seeds_from
+    from tlbench.study import StudySpec
+
+    config = read_config(config_path)
+    study = dict(config.get("study", {}))
+    options = parse_options(flags.pop("option") or [])
+    system_options = {**config.get("systems", {})}
+    strategy_options = {**config.get("strategies", {})}
+    executor = flags.pop("executor") or study.pop("executor", "local")
+    address = flags.pop("address") or study.pop("address", None)
+    study.pop("executor", None)
+    study.pop("address", None)
+    for key, value in flags.items():
+        if value is not None and key != "data_dir":
+            study[key] = value
+    systems = systems or study.get("systems") or []
+    strategies = study.get("strategies", ["target-only"])
+    for name, opts in options.items():
+        (strategy_options if name in strategies else system_options).setdefault(name, {}).update(opts)
+    study.update(systems=list(systems), strategies=list(strategies),
+                 seeds=seeds_from(study.get("seeds", 3)), system_options=system_options,
+                 strategy_options=strategy_options, corpus_options=config.get("corpora", {}),
+                 data_dir=str(data_dir(flags.get("data_dir"), config)))
+    if not study.get("target"):
+        raise TlbenchError("no target corpus: pass --target (e.g. --target imdb) or set [study] target")
+    return StudySpec(**study), executor, address
+
+
+class _Progress:
+    """Rich progress: one bar for cells, one for the running cell's epochs/steps."""
+
+    def __init__(self, console, quiet: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = console
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"), console=console,
+                                 disable=quiet, transient=False)
+        self.cells = self.inner = None
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        p = self.progress
+        if kind == "study_start":
+            done = event["cells"] - event["todo"]
+            self.console.print(f"[bold]{event['cells']}[/] cells, {done} already done, device "
+                               f"[bold]{event['device']}[/], results → {event['results']}")
+            self.cells = p.add_task("cells", total=event["cells"], completed=done, metrics="")
+        elif kind == "cell_start":
+            if self.inner is not None:
+                p.remove_task(self.inner)
+            self.inner = p.add_task(f"  {event['cell'].label()}", total=None, metrics="")
+        elif kind == "source_start":
+            if self.inner is not None:
+                p.update(self.inner, description=f"  training {event['system']} on the source (seed {event['seed']})")
+        elif kind == "progress" and self.inner is not None:
+            e = event["event"]
+            shown = " ".join(f"{k}={v:.4g}" for k, v in list(e.metrics.items())[:3])
+            p.update(self.inner, completed=e.step, total=e.total, metrics=f"{e.stage} {shown}")
+        elif kind == "cell_end":
+            r = event["result"]
+            if self.inner is not None:
+                p.remove_task(self.inner)
+                self.inner = None
+            p.advance(self.cells)
+            if r.status == "ok":
+                line = (f"[green]✓[/] {event['cell'].label()}: accuracy {100 * r.metrics['accuracy']:.2f}% "
+                        f"({r.cost['train_seconds']:.1f}s train)")
+            else:
+                line = f"[yellow]{r.status}[/] {event['cell'].label()}: {r.error}"
+            self.console.print(line, soft_wrap=True)
+
+
+def print_tables(tables, console) -> None:
+    from rich.table import Table as RichTable
+
+    for t in tables:
+        rt = RichTable(title=t.title, title_justify="left")
+        for i, col in enumerate(t.columns):
+            rt.add_column(col, justify="left" if i < 2 else "right")
+        for row in t.rows:
+            rt.add_row(*row)
+        console.print(rt)
+        for note in t.notes:
+            console.print(f"  [dim]{note}[/]", soft_wrap=True)
+
+
+def _tables(results):
+    from tlbench import report
+
+    make = getattr(report, "terminal_tables", None)
+    return make(results) if make else [report.seed_table(results)]
+
+
+@app.command()
+def compare(
+    systems: Annotated[Optional[list[str]], typer.Argument(help="Systems to compare (presets such as tfidf-lr, "
+                                                                 "glove-cnn, bert, or EMBEDDING+ENCODER).")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Source corpus (name or path).")] = None,
+    target: Annotated[Optional[str], typer.Option(help="Target corpus (name or path).")] = None,
+    strategy: Annotated[Optional[str], typer.Option("--strategy", "-s",
+                                                    help="Comma-separated strategies.")] = None,
+    fractions: Annotated[Optional[str], typer.Option(help="Target training fractions, e.g. 0.05,0.1,1.0")] = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Number of seeds (0..N-1).")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto | cpu | cuda[:N] | mps")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Results directory (results.jsonl is appended).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Study config (default ./tlbench.toml).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where corpora files are.")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option(help="Cache for parsed corpora and models.")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("--option", "-o",
+                                                        help="COMPONENT.OPTION=VALUE, repeatable.")] = None,
+    max_train: Annotated[Optional[int], typer.Option(help="Use a fixed stratified slice of the target train.")] = None,
+    max_test: Annotated[Optional[int], typer.Option(help="Use a fixed stratified slice of the test split.")] = None,
+    max_source: Annotated[Optional[int], typer.Option(help="Use a fixed stratified slice of the source.")] = None,
+    executor: Annotated[Optional[str], typer.Option(help="local | ray")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Ray cluster address (with --executor ray).")] = None,
+    retries: Annotated[Optional[int], typer.Option(help="Retries of a failed cell (Ray).")] = None,
+    allow_download: Annotated[Optional[bool], typer.Option(
+        "--allow-download/--offline", help="May corpora/models be downloaded from hubs?")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON lines.")] = False,
+):
+    """Run a transfer study: systems × strategies × fractions × seeds, then print the table."""
+    console = _console(stderr=as_json)
+    try:
+        spec, executor_name, address_value = build_spec(
+            systems or [], config_path=config, source=source, target=target,
+            strategies=_split_list(strategy),
+            fractions=[float(f) for f in _split_list(fractions)] if fractions else None,
+            seeds=seeds, device=device, out=str(out) if out else None, data_dir=data_dir,
+            cache_dir=str(cache_dir) if cache_dir else None, option=option, max_train=max_train,
+            max_test=max_test, max_source=max_source, executor=executor, address=address, retries=retries,
+            allow_download=allow_download)
+        _run_and_show(spec, executor_name, address_value, console, as_json)
+    except TlbenchError as exc:
+        _fail(str(exc))
+    except ValueError as exc:
+        _fail(f"bad value: {exc}")
+
+
+def _run_and_show(spec, executor: str, address: Optional[str], console, as_json: bool, recipe=None) -> None:
+    from tlbench.results import ResultStore
+    from tlbench.runner import run_study
+
+    with _Progress(console, quiet=as_json) as progress:
+        run_study(spec, listener=progress, executor=executor, address=address)
+    keys = {c.key for c in _planned(spec)}
+    results = [r for k, r in ResultStore(spec.results_path).latest().items() if k in keys]
+    if as_json:
+        import json
+
+        for r in results:
+            print(json.dumps(r.to_dict()))
+        return
+    print_tables(_tables(results), console)
+    if recipe is not None and recipe.reference:
+        _print_reference(recipe, results, console)
+    console.print(f"results: {spec.results_path}  (tlbench report {spec.results_path} for plots and statistics)")
+
+
+def _planned(spec):
+    from tlbench.plugins import get_registry
+    from tlbench.runner import StudyEnv
+
+    return StudyEnv(spec, get_registry()).plan()
+
+
+def _print_reference(recipe, results, console) -> None:
+    import numpy as np
+
+    console.print(f"\n[bold]{recipe.reference_name}[/] vs measured (accuracy %):")
+    for (strategy, fraction), published in recipe.reference.items():
+        got = [100 * r.metrics["accuracy"] for r in results if r.ok and r.strategy == strategy
+               and r.fraction == fraction]
+        measured = f"{np.mean(got):.1f}" if got else "not run"
+        console.print(f"  {strategy:<20} {fraction * 100:>5g}%   published {published:5.1f}   measured {measured}")
+
+
+@app.command()
+def reproduce(
+    recipe: Annotated[str, typer.Argument(help="Recipe name, e.g. langcon2019.")],
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where corpora files are.")] = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Number of seeds.")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto | cpu | cuda[:N] | mps")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Results directory.")] = None,
+    max_test: Annotated[Optional[int], typer.Option(help="Use a fixed stratified slice of the test split.")] = None,
+):
+    """Run a named study and show the published numbers beside the measured ones."""
+    from tlbench.recipes import RECIPES
+    from tlbench.registry import suggest
+
+    console = _console()
+    if recipe not in RECIPES:
+        _fail(f"unknown recipe {recipe!r}: {suggest(recipe, list(RECIPES))}")
+    r = RECIPES[recipe]
+    study = r.study
+    try:
+        spec, _, _ = build_spec(study["systems"], config_path=None, source=study["source"], target=study["target"],
+                                strategies=study["strategies"], fractions=study["fractions"], seeds=seeds,
+                                device=device, out=str(out or Path("tlbench-runs") / recipe), data_dir=data_dir,
+                                cache_dir=None, option=None, max_train=None, max_test=max_test, max_source=None,
+                                executor=None, address=None, retries=None, allow_download=None)
+        if seeds is None:
+            spec.seeds = list(study["seeds"])
+        console.print(f"[bold]{r.name}[/]: {r.description}")
+        _run_and_show(spec, "local", None, console, False, recipe=r)
+    except TlbenchError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def data(
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where corpora files are.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Study config (default ./tlbench.toml).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+):
+    """Show which corpora are found where, their sizes, and what is missing."""
+    from tlbench.config import data_dir as resolve_data_dir, read_config
+    from tlbench.corpora.availability import availability
+
+    try:
+        directory = resolve_data_dir(str(data_dir) if data_dir else None, read_config(config))
+    except TlbenchError as exc:
+        _fail(str(exc))
+    rows = availability(directory)
+    if as_json:
+        import json
+
+        print(json.dumps({"data_dir": str(directory), "corpora": rows}, indent=2))
+        return
+    from rich.table import Table as RichTable
+
+    console = _console()
+    table = RichTable(title=f"corpora (data dir: {directory})", title_justify="left")
+    for col in ("corpus", "status", "variant", "files", "size"):
+        table.add_column(col)
+    for row in rows:
+        status = "[green]found[/]" if row["found"] else "[yellow]missing[/]"
+        table.add_row(row["corpus"], status, row.get("variant", ""), "\n".join(row.get("files", [])) or row.get(
+            "error", ""), row.get("size", ""))
+    console.print(table)
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A results.jsonl file (or the directory holding it).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: md, html, csv, json.")] = "md,html",
+    out: Annotated[Optional[Path], typer.Option(help="Output directory (default: beside the results).")] = None,
+):
+    """Write the tables, gains, learning curves and cost plots of a study."""
+    from tlbench import report as report_module
+    from tlbench.results import ResultStore
+
+    path = results / "results.jsonl" if results.is_dir() else results
+    formats = _split_list(format) or ["md"]
+    console = _console()
+    try:
+        if not path.exists():
+            raise TlbenchError(f"no results file at {path}: give the results.jsonl written by tlbench compare")
+        records = list(ResultStore(path).latest().values())
+        if not any(r.ok for r in records):
+            raise TlbenchError(f"{path} holds no completed cell: run tlbench compare first")
+        print_tables(_tables(records), console)
+        write = getattr(report_module, "write_report", None)
+        if write is None:
+            raise TlbenchError("this tlbench has no report writer")
+        written = write(path, out or path.parent / "report", formats)
+        for p in written:
+            console.print(f"wrote {p}")
+    except TlbenchError as exc:
+        _fail(str(exc))
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["list"] and set(args[1:]) <= {"--json"}:
+        # Fast path: no typer, no rich (start-up time is a promise of `tlbench list`).
+        from tlbench import listing
+        from tlbench.plugins import default_plugins
+
+        plugins = default_plugins()
+        sys.stdout.write((listing.render_json(plugins) if "--json" in args else listing.render_text(plugins)) + "\n")
+        return
+    app(args=args, prog_name="tlbench")
+
+
+if __name__ == "__main__":
+    main()

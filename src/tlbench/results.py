@@ -1,0 +1,202 @@
+"""Cell results: frozen, typed values stored one JSON object per line in an append-only file.
+
+Schema (version 1) — every line is one cell:
+
+============================ ================================================================================
+field                        meaning
+============================ ================================================================================
+``schema``                   1
+``key``                      content key of the cell (system + config, strategy + config, corpora fingerprints,
+                             fraction, seed, limits, sampler version); reruns skip keys already ``ok``
+``status``                   ``ok`` | ``failed`` | ``skipped`` (strategy does not fit the system)
+``error``                    one line, for failed/skipped cells
+``system``, ``system_config`` the system name and its full ``get_config()``
+``strategy``, ``strategy_config``
+``source``, ``target``       corpus names (``source`` may be null)
+``fraction``, ``seed``       target training fraction and seed
+``n_train``, ``n_valid``, ``n_test``
+``metrics``                  ``accuracy``, ``macro_f1``, ``log_loss``
+``label_names``              list of label names
+``y_true``, ``y_pred``       per-example test labels/predictions, one character per example (label index as a
+                             digit, labels 10+ as letters after ``9``)
+``cost``                     ``train_seconds`` (target side), ``source_seconds`` (source training this cell paid
+                             for; 0 when cached), ``predict_seconds``, ``predict_examples_per_s``,
+                             ``peak_rss_mb``, ``peak_gpu_mb``
+``device``                   device actually used
+``versions``                 ``tlbench``, ``python``, ``platform``, ``plugins`` (distribution -> version)
+``corpora``                  ``source``/``target``: name, variant, fingerprint, split sizes
+``test_set``                 name, variant, fingerprint, size and digest of the exact test examples
+``info``                     facts systems and strategies recorded (vectors updated, epochs, perplexity, ...)
+``started_at``, ``finished_at`` ISO 8601 UTC; ``host``
+============================ ================================================================================
+
+Writing: each record is one ``write`` of one complete line to a file opened in append mode, then fsync'd, so a
+process killed mid-study leaves complete lines. A line without its newline (power loss) is ignored on reading
+and cut off before the next append.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SCHEMA = 1
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def encode_labels(labels: np.ndarray) -> str:
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= len(_ALPHABET)):
+        raise ValueError(f"labels must lie in 0..{len(_ALPHABET) - 1} to be stored")
+    return "".join(_ALPHABET[i] for i in labels)
+
+
+def decode_labels(text: str) -> np.ndarray:
+    lookup = {c: i for i, c in enumerate(_ALPHABET)}
+    return np.fromiter((lookup[c] for c in text), dtype=np.int64, count=len(text))
+
+
+@dataclass(frozen=True)
+class CellResult:
+    key: str
+    status: str
+    system: str
+    strategy: str
+    target: str
+    fraction: float
+    seed: int
+    source: str | None = None
+    error: str | None = None
+    system_config: dict[str, Any] = field(default_factory=dict)
+    strategy_config: dict[str, Any] = field(default_factory=dict)
+    n_train: int = 0
+    n_valid: int = 0
+    n_test: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
+    label_names: list[str] = field(default_factory=list)
+    y_true: str = ""
+    y_pred: str = ""
+    cost: dict[str, float] = field(default_factory=dict)
+    device: str = "cpu"
+    versions: dict[str, Any] = field(default_factory=dict)
+    corpora: dict[str, Any] = field(default_factory=dict)
+    test_set: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    started_at: str = ""
+    finished_at: str = ""
+    host: str = ""
+    schema: int = SCHEMA
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CellResult:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def correct(self) -> np.ndarray:
+        """Per-example correctness on the test set (bool array)."""
+        return decode_labels(self.y_true) == decode_labels(self.y_pred)
+
+
+class ResultStore:
+    """An append-only JSONL file of CellResults."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def __iter__(self) -> Iterator[CellResult]:
+        return iter(self.read())
+
+    def read(self) -> list[CellResult]:
+        if not self.path.exists():
+            return []
+        out = []
+        with self.path.open("rb") as f:
+            for raw in f:
+                if not raw.endswith(b"\n"):
+                    break  # an unfinished last line
+                try:
+                    out.append(CellResult.from_dict(json.loads(raw)))
+                except (ValueError, TypeError):
+                    continue
+        return out
+
+    def latest(self) -> dict[str, CellResult]:
+        """The last record of every key (a rerun after a failure supersedes it)."""
+        return {r.key: r for r in self.read()}
+
+    def done_keys(self) -> set[str]:
+        return {k for k, r in self.latest().items() if r.status in ("ok", "skipped")}
+
+    def append(self, result: CellResult) -> None:
+        line = (json.dumps(result.to_dict(), separators=(",", ":"), default=_json_default) + "\n").encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            _cut_unfinished_line(fd)
+            view = memoryview(line)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _cut_unfinished_line(fd: int) -> None:
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    # Find the last newline and truncate after it; the partial record is lost, the cell will be rerun.
+    pos, step = size, 1 << 16
+    while pos > 0:
+        start = max(0, pos - step)
+        chunk = os.pread(fd, pos - start, start)
+        i = chunk.rfind(b"\n")
+        if i >= 0:
+            os.ftruncate(fd, start + i + 1)
+            return
+        pos = start
+    os.ftruncate(fd, 0)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
+
+
+def load(path: str | Path, *, include_predictions: bool = False):
+    """A results file as a pandas DataFrame, one row per cell (the latest record of each key).
+
+    Nested fields are flattened with dots (``metrics.accuracy``, ``cost.train_seconds``); per-example predictions
+    (``y_true``/``y_pred``) are left out unless ``include_predictions``.
+    """
+    import pandas as pd
+
+    records = [r.to_dict() for r in ResultStore(Path(path)).latest().values()]
+    if not include_predictions:
+        for r in records:
+            r.pop("y_true", None)
+            r.pop("y_pred", None)
+    if not records:
+        return pd.DataFrame()
+    return pd.json_normalize(records, max_level=1)
