@@ -1,3 +1,3 @@
-from tlbench.cli import main
+from tlbench.console import main
 
 main()

@@ -328,18 +328,5 @@ def report(
         _fail(str(exc))
 
 
-def main(argv: Optional[list[str]] = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["list"] and set(args[1:]) <= {"--json"}:
-        # Fast path: no typer, no rich (start-up time is a promise of `tlbench list`).
-        from tlbench import listing
-        from tlbench.plugins import default_plugins
-
-        plugins = default_plugins()
-        sys.stdout.write((listing.render_json(plugins) if "--json" in args else listing.render_text(plugins)) + "\n")
-        return
-    app(args=args, prog_name="tlbench")
-
-
-if __name__ == "__main__":
-    main()
+def run(argv: list[str]) -> None:
+    app(args=argv, prog_name="tlbench")
