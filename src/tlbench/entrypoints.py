@@ -101,9 +101,9 @@ def entry_points(group: str) -> list[EntryPointInfo]:
             stamp.append([p, os.stat(p).st_mtime_ns])
         except OSError:
             pass
-    from tlbench.paths import default_cache_dir
+    from tlbench.paths import cache_root
 
-    cache_file = os.path.join(default_cache_dir(), f"entry-points-{group}.json")
+    cache_file = os.path.join(cache_root(), f"entry-points-{group}.json")
     try:
         with open(cache_file, encoding="utf-8") as f:
             cached = json.load(f)

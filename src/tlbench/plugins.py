@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import traceback
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -58,6 +57,8 @@ class Plugins:
 
 
 def _one_line(exc: BaseException) -> str:
+    import traceback
+
     last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     where = f" ({last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""
     return f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")

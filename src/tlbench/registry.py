@@ -6,7 +6,6 @@ components imports no heavy library. Duplicate names are an error; unknown names
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +53,8 @@ class DuplicateName(ConfigError):
 
 
 def suggest(name: str, known: list[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     if close:
         return f"did you mean {' or '.join(repr(c) for c in close)}?"
