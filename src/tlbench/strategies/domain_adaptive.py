@@ -10,6 +10,7 @@ from tlbench.strategies.base import BaseStrategy
 class DomainAdaptive(BaseStrategy):
     name = "domain-adaptive"
     requires = ("adapt",)
+    uses_source = False  # uses the source's text when there is a source, runs without one too
 
     @classmethod
     def defaults(cls):
