@@ -196,12 +196,15 @@ def compare(
 
 
 def _run_and_show(spec, executor: str, address: Optional[str], console, as_json: bool, recipe=None) -> None:
+    from tlbench.plugins import get_registry
     from tlbench.results import ResultStore
-    from tlbench.runner import run_study
+    from tlbench.runner import StudyEnv, run_study
 
+    env = StudyEnv(spec, get_registry())
+    cells = env.plan()
     with _Progress(console, quiet=as_json) as progress:
-        run_study(spec, listener=progress, executor=executor, address=address)
-    keys = {c.key for c in _planned(spec)}
+        run_study(spec, listener=progress, executor=executor, address=address, env=env, cells=cells)
+    keys = {c.key for c in cells}
     results = [r for k, r in ResultStore(spec.results_path).latest().items() if k in keys]
     if as_json:
         import json
@@ -213,13 +216,6 @@ def _run_and_show(spec, executor: str, address: Optional[str], console, as_json:
     if recipe is not None and recipe.reference:
         _print_reference(recipe, results, console)
     console.print(f"results: {spec.results_path}  (tlbench report {spec.results_path} for plots and statistics)")
-
-
-def _planned(spec):
-    from tlbench.plugins import get_registry
-    from tlbench.runner import StudyEnv
-
-    return StudyEnv(spec, get_registry()).plan()
 
 
 def _print_reference(recipe, results, console) -> None:
@@ -285,17 +281,15 @@ def data(
 
         print(json.dumps({"data_dir": str(directory), "corpora": rows}, indent=2))
         return
-    from rich.table import Table as RichTable
-
     console = _console()
-    table = RichTable(title=f"corpora (data dir: {directory})", title_justify="left")
-    for col in ("corpus", "status", "variant", "files", "size"):
-        table.add_column(col)
+    console.print(f"data dir: [bold]{directory}[/]")
     for row in rows:
-        status = "[green]found[/]" if row["found"] else "[yellow]missing[/]"
-        table.add_row(row["corpus"], status, row.get("variant", ""), "\n".join(row.get("files", [])) or row.get(
-            "error", ""), row.get("size", ""))
-    console.print(table)
+        if row["found"]:
+            console.print(f"[green]✓[/] [bold]{row['corpus']}[/]  {row['variant']}  {row['size']}", soft_wrap=True)
+            for f in row["files"]:
+                console.print(f"    {f}", soft_wrap=True)
+        else:
+            console.print(f"[yellow]✗[/] [bold]{row['corpus']}[/]  {row['error']}", soft_wrap=True)
 
 
 @app.command()

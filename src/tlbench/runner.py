@@ -67,6 +67,9 @@ def open_corpus(name: str, registry: Registry, spec: StudySpec) -> Corpus:
         from tlbench.corpora.files import open_path
 
         return open_path(path, options)
+    if "/" in name or path.suffix:
+        raise UnknownComponent(f"corpus file {name} does not exist: check the path (relative paths start from "
+                               f"{Path.cwd()})")
     raise UnknownComponent(
         f"unknown corpus {name!r}: {suggest(base, registry.names('corpus'))} "
         "(or give the path of a csv/tsv/jsonl/fastText file or a folder per label)"
@@ -383,15 +386,21 @@ class StudyRun:
 
 
 def run_study(spec: StudySpec, registry: Registry | None = None, listener: Listener | None = None,
-              executor: str = "local", address: str | None = None) -> StudyRun:
-    """Plan the study, skip cells already in the results file, run the rest, append each result as it ends."""
+              executor: str = "local", address: str | None = None, env: StudyEnv | None = None,
+              cells: list[Cell] | None = None) -> StudyRun:
+    """Plan the study, skip cells already in the results file, run the rest, append each result as it ends.
+
+    ``env`` and ``cells`` may be given when the caller already built and planned the study (the CLI does, so that
+    configuration errors surface before any progress display starts).
+    """
     from tlbench.plugins import get_registry
 
-    registry = registry or get_registry()
     listener = listener or (lambda event: None)
     store = ResultStore(spec.results_path)
-    env = StudyEnv(spec, registry, listener=listener)
-    cells = env.plan()
+    if env is None:
+        env = StudyEnv(spec, registry or get_registry(), listener=listener)
+    env.listener = listener
+    cells = env.plan() if cells is None else cells
     done = store.done_keys()
     todo = [c for c in cells if c.key not in done]
     run = StudyRun(cells, resumed=len(cells) - len(todo))

