@@ -21,6 +21,8 @@ from tlbench.registry import Component, Registry
 
 GROUP = "tlbench"
 ALLOW_ENV = "TLBENCH_PLUGINS"
+#: Comma-separated ``module:attribute`` plugin objects to register besides the entry points (tests, Ray workers).
+EXTRA_ENV = "TLBENCH_EXTRA_PLUGINS"
 CORE = "core"
 
 #: Hook name -> component kind.
@@ -68,7 +70,8 @@ def load_plugins(allow: str | None = None, extra: list[Any] | None = None) -> Pl
     """Load every plugin and build the registry.
 
     :param allow: comma-separated plugin names to load (default: ``$TLBENCH_PLUGINS``, or all).
-    :param extra: plugin objects to register directly (tests use throwaway plugin classes).
+    :param extra: plugin objects to register directly (tests use throwaway plugin classes); when None,
+        ``$TLBENCH_EXTRA_PLUGINS`` (comma-separated ``module:attribute``) names them.
     """
     allow = os.environ.get(ALLOW_ENV) if allow is None else allow
     allowed = {a.strip() for a in allow.split(",") if a.strip()} if allow else None
@@ -101,7 +104,20 @@ def load_plugins(allow: str | None = None, extra: list[Any] | None = None) -> Pl
             pm.register(plugin, name=ep.name)
         except Exception as exc:  # a broken plugin must never take the others down
             info.fail(f"failed to load: {_one_line(exc)}")
-    for i, obj in enumerate(extra or []):
+    env_refs = os.environ.get(EXTRA_ENV, "") if extra is None else ""
+    extra = list(extra or [])
+    for ref in filter(None, (r.strip() for r in env_refs.split(","))):
+        try:
+            module, _, attr = ref.partition(":")
+            obj: Any = importlib.import_module(module)
+            for part in filter(None, attr.split(".")):
+                obj = getattr(obj, part)
+            extra.append(obj)
+        except Exception as exc:
+            info = PluginInfo(ref)
+            info.fail(f"{EXTRA_ENV} entry cannot be loaded: {_one_line(exc)}")
+            infos.append(info)
+    for i, obj in enumerate(extra):
         name = getattr(obj, "__name__", None) or f"{type(obj).__name__}-{i}"
         infos.append(PluginInfo(name, "", ""))
         pm.register(obj, name=name)

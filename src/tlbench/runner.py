@@ -180,13 +180,26 @@ class StudyEnv:
         def progress(event: ProgressEvent) -> None:
             self.listener({"type": "progress", "cell": cell, "event": event})
 
+        workdir = self.cache.root.parent / "work"
+        workdir.mkdir(parents=True, exist_ok=True)
         return Context(device=self.device, seed=seed, cache=self.cache, progress=progress,
-                       workdir=self.cache.root.parent / "work", info=info, unlabeled=unlabeled)
+                       workdir=workdir, info=info, unlabeled=unlabeled)
+
+    def source_model_key(self, system: str, seed: int) -> str:
+        """The content key under which the source model of ``system`` for ``seed`` is cached."""
+        return content_key("source-model", system, self.system_config(system), self.source.fingerprint(),
+                           seed, self.spec.max_source, self.spec.valid_fraction, SAMPLER_VERSION)
+
+    def train_source_model(self, system: str, seed: int) -> tuple[System, float, dict[str, Any]]:
+        """Train (or fetch from the caches) the source model; returns it, the seconds spent and what it recorded."""
+        side = _SourceSide(self, system, seed)
+        ctx = self.context(seed, None, side.texts(), {})
+        model = side.fitted(ctx)
+        return model, side.seconds, ctx.info.get("source", {})
 
     def source_model(self, system: str, seed: int, side: _SourceSide, ctx: Context) -> tuple[System, float]:
         """The system trained on the source for this seed: from memory, from disk, or trained now."""
-        key = content_key("source-model", system, self.system_config(system), self.source.fingerprint(),
-                          seed, self.spec.max_source, self.spec.valid_fraction, SAMPLER_VERSION)
+        key = self.source_model_key(system, seed)
         if key in self._source_models:
             return self._source_models[key], 0.0
         probe = self.new_system(system)
@@ -347,7 +360,8 @@ class _PeakMemory:
     def read(self) -> dict[str, float]:
         out: dict[str, float] = {}
         try:
-            for line in Path("/proc/self/status").read_text().splitlines():
+            # bytes: the process title in this file may be cut inside a multi-byte character
+            for line in Path("/proc/self/status").read_bytes().decode("ascii", "replace").splitlines():
                 if line.startswith("VmHWM:"):
                     out["peak_rss_mb"] = round(int(line.split()[1]) / 1024, 1)
         except OSError:

@@ -29,8 +29,6 @@ import numpy as np
 N_BOOT = 2000
 #: The fixed RNG seed of every bootstrap (reproducible intervals).
 BOOT_SEED = 20190
-#: Replicates generated per block; bounds memory at about ``_CHUNK * n_examples`` integers.
-_CHUNK = 250
 
 
 @dataclass(frozen=True)
@@ -86,82 +84,73 @@ def _rows(matrix: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
     return rows
 
 
-def _example_means(rows: Sequence[np.ndarray], n_boot: int, stream: int, seed: int) -> np.ndarray:
+def _example_means(rows: Sequence[np.ndarray], n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """``(n_boot, len(rows))``: each row's mean over the same bootstrap draws of its (equally many) examples.
 
-    The draws depend only on ``(seed, n_examples, stream)``, so an interval does not change when other cells are
-    added to a study (common random numbers).
+    Examples whose values agree in every row are interchangeable, so instead of drawing ``n`` example indices
+    per replicate we draw how many of the ``n`` draws fall in each distinct column pattern (a multinomial over
+    the patterns, with their frequencies as probabilities). That is the same distribution, and for correctness
+    matrices there are at most ``3 ** n_seeds`` patterns, so a replicate costs next to nothing.
     """
-    n = rows[0].size
     X = np.stack(rows)
-    rng = np.random.default_rng([seed, n, stream])
-    out = np.empty((n_boot, len(rows)))
-    for start in range(0, n_boot, _CHUNK):
-        b = min(_CHUNK, n_boot - start)
-        idx = rng.integers(0, n, size=(b, n))
-        # Counts of each example in each replicate, via one flat bincount.
-        counts = np.bincount((idx + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n)
-        out[start:start + b] = counts @ X.T / n
-    return out
+    n = X.shape[1]
+    levels, codes = np.unique(X, return_inverse=True)
+    codes = codes.reshape(X.shape)
+    if len(levels) ** len(rows) < 2**62:
+        # One integer per column (its pattern in base len(levels)): a 1-D unique is far faster than axis=1.
+        column = (codes * len(levels) ** np.arange(len(rows))[:, None]).sum(axis=0)
+        _, first, counts = np.unique(column, return_index=True, return_counts=True)
+        patterns = X[:, first]
+    else:
+        patterns, counts = np.unique(X, axis=1, return_counts=True)
+    draws = rng.multinomial(n, counts / n, size=n_boot)
+    return draws @ patterns.T / n
 
 
-def _seed_weights(n_seeds: int, n_boot: int, seed: int) -> np.ndarray:
+def _seed_weights(n_seeds: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """``(n_boot, n_seeds)``: how often each seed is drawn in each replicate, divided by ``n_seeds``."""
-    rng = np.random.default_rng([seed, n_seeds, 1_000_003])
-    idx = rng.integers(0, n_seeds, size=(n_boot, n_seeds))
-    counts = np.bincount((idx + n_seeds * np.arange(n_boot)[:, None]).ravel(), minlength=n_boot * n_seeds)
-    return counts.reshape(n_boot, n_seeds) / n_seeds
+    return rng.multinomial(n_seeds, np.full(n_seeds, 1 / n_seeds), size=n_boot) / n_seeds
 
 
-def bootstrap_replicates_many(matrices: Sequence[np.ndarray | Sequence[np.ndarray]], *, n_boot: int = N_BOOT,
-                              seed: int = BOOT_SEED) -> list[np.ndarray]:
-    """Bootstrap replicates of the mean over seeds of the mean over test examples, for each matrix.
+def _aligned(rows: list[np.ndarray], aligned: bool | None) -> bool:
+    same_length = len({r.size for r in rows}) == 1
+    if aligned and not same_length:
+        raise ValueError("aligned rows (same test examples) need equal lengths")
+    return same_length if aligned is None else aligned
 
-    Each matrix has one row per seed. Rows of equal length are taken as aligned (same test examples); rows of
-    differing lengths are resampled independently (see the module docstring). Matrices are processed together
-    so the example draws are generated once per test-set size; every matrix gets exactly the replicates it
-    would get alone.
+
+def bootstrap_replicates(matrix: np.ndarray | Sequence[np.ndarray], *, aligned: bool | None = None,
+                         n_boot: int = N_BOOT, seed: int = BOOT_SEED) -> np.ndarray:
+    """Bootstrap replicates of the mean over seeds of the mean over test examples.
+
+    ``matrix``: one row per seed. ``aligned``: whether all rows score the same test examples (one shared draw of
+    examples) or not (independent draws per row, see the module docstring); None takes rows of equal length as
+    aligned. The RNG is seeded with ``seed`` for each call, so a matrix always gets the same replicates.
     """
-    all_rows = [_rows(m) for m in matrices]
-    per_seed: list[np.ndarray | None] = [None] * len(all_rows)
-    aligned_by_n: dict[int, list[int]] = {}
-    for i, rows in enumerate(all_rows):
-        sizes = {r.size for r in rows}
-        if len(sizes) == 1:
-            aligned_by_n.setdefault(sizes.pop(), []).append(i)
-        else:
-            per_seed[i] = np.hstack([_example_means([r], n_boot, 1 + j, seed) for j, r in enumerate(rows)])
-    for members in aligned_by_n.values():
-        stacked = [r for i in members for r in all_rows[i]]
-        means = _example_means(stacked, n_boot, 0, seed)
-        start = 0
-        for i in members:
-            per_seed[i] = means[:, start:start + len(all_rows[i])]
-            start += len(all_rows[i])
-    return [np.sum(m * _seed_weights(m.shape[1], n_boot, seed), axis=1) for m in per_seed]
+    rows = _rows(matrix)
+    rng = np.random.default_rng(seed)
+    weights = _seed_weights(len(rows), n_boot, rng)
+    if _aligned(rows, aligned):
+        per_seed = _example_means(rows, n_boot, rng)
+    else:
+        per_seed = np.hstack([_example_means([r], n_boot, rng) for r in rows])
+    return np.sum(per_seed * weights, axis=1)
 
 
-def bootstrap_cis(matrices: Sequence[np.ndarray | Sequence[np.ndarray]], *, level: float = 0.95,
-                  n_boot: int = N_BOOT, seed: int = BOOT_SEED) -> list[Interval]:
-    """:func:`bootstrap_ci` for many matrices at once (faster; identical intervals)."""
-    if not 0 < level < 1:
-        raise ValueError("level must lie strictly between 0 and 1")
-    out = []
-    for rows, reps in zip(matrices, bootstrap_replicates_many(matrices, n_boot=n_boot, seed=seed)):
-        low, high = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
-        estimate = float(np.mean([r.mean() for r in _rows(rows)]))
-        out.append(Interval(estimate, float(low), float(high), level))
-    return out
-
-
-def bootstrap_ci(matrix: np.ndarray | Sequence[np.ndarray], *, level: float = 0.95, n_boot: int = N_BOOT,
-                 seed: int = BOOT_SEED) -> Interval:
+def bootstrap_ci(matrix: np.ndarray | Sequence[np.ndarray], *, aligned: bool | None = None, level: float = 0.95,
+                 n_boot: int = N_BOOT, seed: int = BOOT_SEED) -> Interval:
     """Mean over seeds of per-seed mean, with a percentile bootstrap interval over seeds and test examples.
 
     ``matrix``: one row per seed. For accuracy pass the correctness matrix; for transfer gain pass
-    ``strategy_correct - baseline_correct`` (same seeds, same test examples, same row order).
+    ``strategy_correct - baseline_correct`` (same seeds, same test examples, same row order). ``aligned``: see
+    :func:`bootstrap_replicates`.
     """
-    return bootstrap_cis([matrix], level=level, n_boot=n_boot, seed=seed)[0]
+    if not 0 < level < 1:
+        raise ValueError("level must lie strictly between 0 and 1")
+    rows = _rows(matrix)
+    reps = bootstrap_replicates(rows, aligned=aligned, n_boot=n_boot, seed=seed)
+    low, high = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(float(np.mean([r.mean() for r in rows])), float(low), float(high), level)
 
 
 def binomial_p(wins: int, losses: int) -> tuple[float, float]:
@@ -193,9 +182,9 @@ def mcnemar(baseline_correct: np.ndarray, strategy_correct: np.ndarray) -> Paire
     return PairedTest(wins, losses, exact, mid, "McNemar")
 
 
-def paired_test(baseline: np.ndarray | Sequence[np.ndarray],
-                strategy: np.ndarray | Sequence[np.ndarray]) -> PairedTest:
-    """One paired test over all seeds (rows paired by position).
+def paired_test(baseline: np.ndarray | Sequence[np.ndarray], strategy: np.ndarray | Sequence[np.ndarray], *,
+                aligned: bool | None = None) -> PairedTest:
+    """One paired test over all seeds (rows paired by position; ``aligned`` as in :func:`bootstrap_replicates`).
 
     Aligned rows (the seeds share the test examples): a sign test over test examples on the per-example mean
     difference across seeds — an example counts as a win when the strategy is right on more seeds than the
@@ -209,7 +198,7 @@ def paired_test(baseline: np.ndarray | Sequence[np.ndarray],
     strat = _rows(strategy)
     if len(base) != len(strat) or any(b.size != s.size for b, s in zip(base, strat)):
         raise ValueError("baseline and strategy need the same seeds and test examples")
-    if len({b.size for b in base}) == 1:
+    if _aligned(base, aligned):
         diff = np.mean(np.stack(strat) - np.stack(base), axis=0)
         wins, losses = int(np.sum(diff > 0)), int(np.sum(diff < 0))
         method = "McNemar" if len(base) == 1 else "sign test on per-example mean over seeds"

@@ -16,6 +16,8 @@ class BaseStrategy:
     requires: tuple[str, ...] = ()
     uses_source = True
     uses_target = True
+    #: Whether ``run`` asks for ``source.fitted(ctx)`` (executors train that model once, before the cells).
+    uses_source_model = True
 
     def __init__(self, **options: Any) -> None:
         unknown = set(options) - set(self.defaults())

@@ -9,6 +9,7 @@ from tlbench.strategies.base import BaseStrategy
 
 class DomainAdaptive(BaseStrategy):
     name = "domain-adaptive"
+    uses_source_model = False
     requires = ("adapt",)
     uses_source = False  # uses the source's text when there is a source, runs without one too
 

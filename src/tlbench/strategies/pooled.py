@@ -8,6 +8,7 @@ from tlbench.strategies.base import BaseStrategy, need_source, same_labels
 
 class Pooled(BaseStrategy):
     name = "pooled"
+    uses_source_model = False
 
     def run(self, new_system, source, target, ctx):
         source = need_source(self, source)

@@ -7,6 +7,7 @@ from tlbench.strategies.base import BaseStrategy
 
 class TargetOnly(BaseStrategy):
     name = "target-only"
+    uses_source_model = False
     uses_source = False
 
     def run(self, new_system, source, target, ctx):

@@ -1,0 +1,64 @@
+"""A report's content, independent of its format: per study the tables and warnings, plus the environment and
+the file-wide warnings. The terminal, Markdown, HTML, CSV and JSON outputs all render this one value."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tlbench.report.environment import environment
+from tlbench.report.protocol import file_warnings, study_warnings
+from tlbench.report.summary import BASELINE, Summary, latest_ok, split_studies, summarize
+from tlbench.report.tables import Table, accuracy_table, cost_table, gain_table
+from tlbench.results import CellResult
+
+
+@dataclass
+class StudyReport:
+    summary: Summary
+    tables: list[Table]
+    warnings: list[str]
+
+
+@dataclass
+class Report:
+    studies: list[StudyReport]
+    warnings: list[str]
+    environment: dict[str, str]
+    status: dict[str, int]
+
+    @property
+    def all_warnings(self) -> list[str]:
+        return [w for s in self.studies for w in s.warnings] + self.warnings
+
+
+def build_report(results: Iterable[CellResult]) -> Report:
+    """Aggregate results into a report (studies with no ok cell are absent; a report may have none)."""
+    results = list(results)
+    cells, superseded = latest_ok(results)
+    studies = []
+    for study in split_studies(cells):
+        summary = summarize(study)
+        tables = [accuracy_table(summary)]
+        if any(g.strategy != BASELINE for g in summary.groups):
+            tables.append(gain_table(summary))
+        tables.append(cost_table(summary))
+        studies.append(StudyReport(summary, tables, study_warnings(summary)))
+    status = Counter(r.status for r in {r.key: r for r in results}.values())
+    return Report(studies, file_warnings(results, superseded), environment(cells), dict(status))
+
+
+def terminal_tables(results: list[CellResult]) -> list[Table]:
+    """What ``tlbench compare`` and ``tlbench report`` print: per study the accuracy (seed-style) table, the gain
+    table and the cost table; protocol warnings are notes (``⚠ ...``) of the last table."""
+    report = build_report(results)
+    if not report.studies:
+        rows = [[status, str(n)] for status, n in sorted(report.status.items())]
+        return [Table("no completed cells", ["status", "cells"], rows, [f"⚠ {w}" for w in report.warnings])]
+    tables = [t for s in report.studies for t in s.tables]
+    last = tables[-1]
+    tables[-1] = Table(last.title, last.columns, last.rows,
+                       last.notes + [f"⚠ {w}" for w in report.all_warnings])
+    return tables
+
