@@ -137,7 +137,7 @@ def print_tables(tables, console) -> None:
     for t in tables:
         rt = RichTable(title=t.title, title_justify="left")
         for i, col in enumerate(t.columns):
-            rt.add_column(col, justify="left" if i < 2 else "right")
+            rt.add_column(col, justify="left" if i < 2 else "right", no_wrap=i < 2)
         for row in t.rows:
             rt.add_row(*row)
         console.print(rt)
@@ -308,6 +308,9 @@ def report(
     formats = _split_list(format) or ["md"]
     console = _console()
     try:
+        unknown = [f for f in formats if f not in report_module.FORMATS]
+        if unknown:
+            raise TlbenchError(f"unknown report format(s) {', '.join(unknown)}: use {', '.join(report_module.FORMATS)}")
         if not path.exists():
             raise TlbenchError(f"no results file at {path}: give the results.jsonl written by tlbench compare")
         records = list(ResultStore(path).latest().values())

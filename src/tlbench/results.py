@@ -57,9 +57,13 @@ def encode_labels(labels: np.ndarray) -> str:
     return "".join(_ALPHABET[i] for i in labels)
 
 
+_LOOKUP = np.full(128, -1, dtype=np.int64)
+_LOOKUP[[ord(c) for c in _ALPHABET]] = np.arange(len(_ALPHABET))
+
+
 def decode_labels(text: str) -> np.ndarray:
-    lookup = {c: i for i, c in enumerate(_ALPHABET)}
-    return np.fromiter((lookup[c] for c in text), dtype=np.int64, count=len(text))
+    codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    return _LOOKUP[codes]
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,9 @@ class Context:
     """Everything a plugin may use while it trains: no globals.
 
     ``info`` is where a system or strategy records facts the results should carry (``n_updated`` vectors,
-    perplexity, early-stopping epoch); the runner stores it in the cell's record.
+    perplexity, early-stopping epoch); the runner stores it in the cell's record. A system whose vocabulary or
+    embedding may have seen test text (e.g. vectors loaded from a file trained on the test corpus) sets
+    ``info["saw_test_text"] = True``; reports then warn that the comparison is unfair.
     """
 
     device: Device = field(default_factory=Device)
