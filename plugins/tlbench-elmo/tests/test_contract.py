@@ -1,0 +1,12 @@
+"""tlbench's contract suite, run on the tiny preset."""
+
+from tlbench.testing.contracts import SystemContract
+from tlbench_elmo.system import ElmoSystem
+
+
+class TestElmoContract(SystemContract):
+    n_train = 160
+    n_test = 60
+
+    def make_system(self):
+        return ElmoSystem("tiny", epochs=2, max_tokens=6000, max_len=96, cpu_threads=1)

@@ -1,0 +1,39 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tlbench.errors import ConfigError
+from tlbench.plugins import load_plugins
+
+
+def test_plugin_module_imports_nothing_heavy():
+    code = ("import sys, tlbench_elmo.plugin; "
+            "heavy = [m for m in ('torch', 'tensorflow', 'transformers', 'gensim') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.strip().replace("'", '"')) == []
+
+
+def test_registered_presets_create_cheaply():
+    registry = load_plugins(allow="elmo").registry
+    assert "elmo" in registry.names("system") and "elmo-tiny" in registry.names("system")
+    system = registry.create_system("elmo")
+    assert system.get_config()["name"] == "elmo" and system.get_config()["dim"] == 128
+    assert system.pretrained_ is None  # nothing trained or loaded by the constructor
+    tiny = registry.create_system("elmo-tiny", {"finetune_bilm": True})
+    assert tiny.name == "elmo-tiny" and tiny.options["finetune_bilm"] is True
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"size": "huge"}, "unknown size"),
+    ({"dims": 3}, "unknown option"),
+    ({"encoder": "cnn"}, "encoder must be"),
+    ({"max_len": 1}, "max_len"),
+])
+def test_bad_options_are_config_errors(options, message):
+    from tlbench_elmo.system import ElmoSystem
+
+    with pytest.raises(ConfigError, match=message):
+        ElmoSystem(**options)
