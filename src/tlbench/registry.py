@@ -61,6 +61,12 @@ def suggest(name: str, known: list[str]) -> str:
     return f"known: {', '.join(sorted(known)) or 'none'}" if len(known) <= 12 else "run `tlbench list` to see them"
 
 
+def _named(system: Any, name: str) -> Any:
+    """A composed system answers to the name the user typed (its results and config carry that name)."""
+    system.name = name
+    return system
+
+
 class Registry:
     """Components by kind and name."""
 
@@ -108,11 +114,11 @@ class Registry:
         options = dict(options or {})
         if "+" in name:
             embedding_name, _, encoder_name = name.partition("+")
-            return self._compose(embedding_name, encoder_name, {}, options)
+            return _named(self._compose(embedding_name, encoder_name, {}, options), name)
         component = self.get("system", name)
         if component.parts:
-            return self._compose(component.parts["embedding"], component.parts["encoder"],
-                                 component.options, options)
+            return _named(self._compose(component.parts["embedding"], component.parts["encoder"],
+                                        component.options, options), name)
         merged = {**component.options, **options}
         system = component.resolve()(**merged)
         return system

@@ -1,0 +1,208 @@
+"""Benchmarks of the glove-cnn system (the 2019 talk's table) and of tlbench's overhead over plain Keras.
+
+``table``: runs the talk's study through the CLI and prints accuracy (mean ± sd over seeds) next to the talk's:
+
+    nice -n 10 python bench/bench_glove_cnn.py table --seeds 3 --data-dir /work/shared/data --out bench/out/glove-cnn
+
+which runs ``tlbench compare glove-cnn --source amazon --target imdb --strategy
+target-only,embedding-transfer,weight-transfer --fractions 0.05,1.0 --seeds 3`` on the official aclImdb test set.
+``--max-test``/``--max-train``/``--max-source`` and ``--fractions``/``--strategies`` cut the study down when time
+is short (say so when reporting the numbers).
+
+``overhead``: one target-only cell through ``tlbench compare`` vs ``bench/plain_keras_cnn.py`` training the same
+model on the same data for the same fixed number of epochs; both wall times include process start-up, imports,
+data loading, tokenisation, training and prediction:
+
+    nice -n 10 python bench/bench_glove_cnn.py overhead --epochs 3 --fraction 1.0 --max-test 5000
+
+``dev``: hyper-parameter checks on a held-out part of IMDB *train* (2,500 reviews; the test split is never
+read), training glove-cnn on a stratified slice of the rest with the given option sets:
+
+    nice -n 10 python bench/bench_glove_cnn.py dev --n-train 1250 --configs '[{}, {"conv_activation": "tanh"}]'
+
+Each part prints one JSON line per measurement and a summary; ``--record FILE`` appends them as JSON lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TALK = {("target-only", 0.05): 70.0, ("target-only", 1.0): 83.7,
+        ("embedding-transfer", 0.05): 86.3, ("embedding-transfer", 1.0): 87.3}
+TARGETS = {("target-only", 0.05): 80.0, ("target-only", 1.0): 88.0, ("best-transfer", 0.05): 86.3,
+           ("best-transfer", 1.0): 89.0}
+
+
+def tlbench_cmd() -> list[str]:
+    exe = shutil.which("tlbench") or str(Path(sys.executable).with_name("tlbench"))
+    return [exe]
+
+
+def run_timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"command failed ({result.returncode}): {' '.join(cmd)}\n{result.stderr[-3000:]}")
+    return seconds, result.stdout
+
+
+def read_results(out: Path) -> list[dict]:
+    path = out / "results.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    by_cell: dict[tuple[str, float], list[float]] = defaultdict(list)
+    info: dict[tuple[str, float], list[dict]] = defaultdict(list)
+    for row in rows:
+        if row.get("status") != "ok":
+            continue
+        key = (row["strategy"], float(row["fraction"]))
+        by_cell[key].append(100.0 * float(row["metrics"]["accuracy"]))
+        info[key].append(row.get("info", {}))
+    out = []
+    for (strategy, fraction), accs in sorted(by_cell.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        cells = info[(strategy, fraction)]
+        out.append({
+            "strategy": strategy, "fraction": fraction, "n_seeds": len(accs),
+            "accuracy_mean": round(statistics.fmean(accs), 2),
+            "accuracy_sd": round(statistics.stdev(accs), 2) if len(accs) > 1 else 0.0,
+            "talk": TALK.get((strategy, fraction)),
+            "vectors_updated": [c.get("vectors_updated") for c in cells if "vectors_updated" in c] or None,
+            "epochs_run": [c.get("epochs_run") for c in cells],
+        })
+    return out
+
+
+def table(args: argparse.Namespace) -> list[dict]:
+    out = Path(args.out)
+    if out.exists() and not args.resume:
+        sys.exit(f"{out} exists: pass --resume to continue that study, or another --out")
+    cmd = [*tlbench_cmd(), "compare", "glove-cnn", "--source", "amazon", "--target", "imdb",
+           "--strategy", args.strategies, "--fractions", args.fractions, "--seeds", str(args.seeds),
+           "--data-dir", args.data_dir, "--out", str(out), "--device", "cpu"]
+    for flag in ("max_train", "max_test", "max_source"):
+        if getattr(args, flag) is not None:
+            cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    for option in args.option or []:
+        cmd += ["-o", option]
+    seconds, _ = run_timed(cmd)
+    rows = summarise(read_results(out))
+    record = {"bench": "glove-cnn-table", "command": " ".join(cmd), "wall_seconds": round(seconds, 1),
+              "cells": rows}
+    print(f"{'strategy':<20} {'fraction':>8} {'seeds':>5} {'accuracy':>14} {'talk':>6}")
+    for r in rows:
+        talk = f"{r['talk']:.1f}" if r["talk"] else "-"
+        print(f"{r['strategy']:<20} {r['fraction']:>8g} {r['n_seeds']:>5} "
+              f"{r['accuracy_mean']:>7.2f} ± {r['accuracy_sd']:<4.2f} {talk:>6}")
+    print(f"wall: {seconds / 60:.1f} min")
+    return [record]
+
+
+def overhead(args: argparse.Namespace) -> list[dict]:
+    env = {**os.environ, "TLBENCH_CACHE_DIR": os.environ.get("TLBENCH_CACHE_DIR", "")}
+    env = {k: v for k, v in env.items() if v}
+    records = []
+    for round_ in range(args.repeats):
+        plain_cmd = [sys.executable, str(HERE / "plain_keras_cnn.py"), "--data-dir", args.data_dir,
+                     "--epochs", str(args.epochs), "--fraction", str(args.fraction)]
+        if args.max_test:
+            plain_cmd += ["--max-test", str(args.max_test)]
+        plain_s, plain_out = run_timed(plain_cmd, env)
+        plain = json.loads(plain_out.strip().splitlines()[-1])
+        with tempfile.TemporaryDirectory(prefix="tlbench-overhead-") as tmp:
+            cell_cmd = [*tlbench_cmd(), "compare", "glove-cnn", "--target", "imdb", "--strategy", "target-only",
+                        "--fractions", str(args.fraction), "--seeds", "1", "--data-dir", args.data_dir,
+                        "--out", tmp, "--device", "cpu", "-o", f"glove-cnn.epochs={args.epochs}",
+                        "-o", "glove-cnn.patience=100"]
+            if args.max_test:
+                cell_cmd += ["--max-test", str(args.max_test)]
+            cell_s, _ = run_timed(cell_cmd, env)
+            cell = read_results(Path(tmp))[-1]
+        records.append({"bench": "glove-cnn-overhead", "round": round_, "epochs": args.epochs,
+                        "fraction": args.fraction, "plain_wall_seconds": round(plain_s, 1),
+                        "tlbench_wall_seconds": round(cell_s, 1), "ratio": round(cell_s / plain_s, 3),
+                        "plain_accuracy": plain["accuracy"],
+                        "tlbench_accuracy": round(float(cell["metrics"]["accuracy"]), 4),
+                        "plain_command": " ".join(plain_cmd), "tlbench_command": " ".join(cell_cmd)})
+        print(json.dumps(records[-1]), flush=True)
+    return records
+
+
+def dev(args: argparse.Namespace) -> list[dict]:
+    import numpy as np
+
+    from tlbench.corpora.base import CorpusOptions
+    from tlbench.plugins import get_registry
+    from tlbench.sampler import stratified_limit
+    from tlbench.system import Context
+
+    registry = get_registry()
+    imdb = registry.get("corpus", "imdb").resolve()(CorpusOptions(data_dir=Path(args.data_dir)))
+    full = imdb.load("train")
+    order = np.random.default_rng(123).permutation(len(full))
+    held_out, rest = full.subset(order[:2500]), full.subset(order[2500:])
+    chosen = rest.subset(stratified_limit(rest.labels, args.n_train, 0))
+    n_valid = max(1, len(chosen) // 10)
+    valid, train = chosen.head(n_valid), chosen.subset(np.arange(n_valid, len(chosen)))
+    records = []
+    for options in json.loads(args.configs):
+        options = dict(options)
+        seed = int(options.pop("seed", 0))
+        ctx = Context(seed=seed)
+        start = time.perf_counter()
+        system = registry.create_system("glove-cnn", options).fit(train, valid, ctx)
+        accuracy = float((system.predict_proba(held_out.texts).argmax(axis=1) == held_out.labels).mean())
+        records.append({"bench": "glove-cnn-dev", "n_train": len(train), "options": options, "seed": seed,
+                        "dev_accuracy": round(accuracy, 4), "seconds": round(time.perf_counter() - start, 1),
+                        **{k: ctx.info.get(k) for k in ("epochs_run", "best_epoch", "best_val_accuracy")}})
+        print(json.dumps(records[-1]), flush=True)
+    return records
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="part", required=True)
+    t = sub.add_parser("table")
+    t.add_argument("--seeds", type=int, default=3)
+    t.add_argument("--fractions", default="0.05,1.0")
+    t.add_argument("--strategies", default="target-only,embedding-transfer,weight-transfer")
+    t.add_argument("--out", default=str(HERE / "out" / "glove-cnn"))
+    t.add_argument("--resume", action="store_true")
+    t.add_argument("--max-train", type=int)
+    t.add_argument("--max-test", type=int)
+    t.add_argument("--max-source", type=int)
+    t.add_argument("-o", "--option", action="append")
+    o = sub.add_parser("overhead")
+    o.add_argument("--epochs", type=int, default=3)
+    o.add_argument("--fraction", type=float, default=1.0)
+    o.add_argument("--max-test", type=int)
+    o.add_argument("--repeats", type=int, default=1)
+    d = sub.add_parser("dev")
+    d.add_argument("--n-train", type=int, default=1250)
+    d.add_argument("--configs", default="[{}]", help="JSON list of glove-cnn option sets (\"seed\" picks the seed)")
+    for p in (t, o, d):
+        p.add_argument("--data-dir", default="/work/shared/data")
+        p.add_argument("--record", help="append the JSON records to this file")
+    args = ap.parse_args()
+    records = {"table": table, "overhead": overhead, "dev": dev}[args.part](args)
+    if args.record:
+        with open(args.record, "a") as f:
+            for r in records:
+                f.write(json.dumps(r) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+"""The ``cnn-doc`` encoder: a System made of any static Embedding and the CNN document model (Keras 3).
+
+Vocabulary and out-of-vocabulary handling: ``prepare`` builds the vocabulary from the cell's training texts only
+(the words within the sentences × words cut, at least ``min_count`` times, at most ``max_vocab`` of the most
+frequent). The embedding matrix has a row per vocabulary word: the embedding's vector where it knows the word,
+otherwise a random normal vector with the embedding's own spread (seeded by ``ctx.seed``), learned in training.
+Row 0 (padding) and row 1 (out-of-vocabulary: words never seen in training, or rarer than ``min_count``) start at
+zero. ``ctx.info`` records the vocabulary size and the share of vocabulary words / training tokens the embedding
+did not know.
+
+Training: Adam, early stopping on the validation part (carved from the training fraction by the sampler; when
+none is given, ``valid_fraction`` of the training texts is held out here), best weights restored. Seeds: Python,
+NumPy and the backend (``keras.utils.set_random_seed``). The device comes from ``ctx.device``; mixed precision on
+GPUs.
+
+Keras and its backend are imported only when a model is built, so creating a system (to read its config) is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tlbench.corpora.base import Split
+from tlbench.device import Device
+from tlbench.errors import ConfigError, DataError, Incompatible
+from tlbench.system import Context, Vectors
+from tlbench_keras.documents import RESERVED, DocumentShaper
+
+_ARCH_KEYS = ("max_sentences", "max_words", "word_filters", "word_kernel", "word_kmax", "sentence_filters",
+              "sentence_kernel", "sentence_kmax", "hidden", "conv_activation", "dropout", "gaussian_noise",
+              "train_embedding")
+_WEIGHTS = "model.weights.h5"
+_STATE = "state.json"
+
+
+class CnnDocSystem:
+    """The CNN document model over a static embedding. Options are the model's hyper-parameters (the book's as
+    defaults, see :class:`tlbench_keras.model.Architecture`) and training settings."""
+
+    def __init__(self, embedding: Any, *, name: str | None = None, max_sentences: int = 10, max_words: int = 30,
+                 word_filters: int = 30, word_kernel: int = 5, word_kmax: int = 3, sentence_filters: int = 16,
+                 sentence_kernel: int = 5, sentence_kmax: int = 4, hidden: int = 64,
+                 conv_activation: str = "relu", dropout: float = 0.3, gaussian_noise: float = 0.1,
+                 train_embedding: bool = True, min_count: int = 1, max_vocab: int | None = None,
+                 epochs: int = 30, patience: int = 3, min_epochs: int = 0, batch_size: int = 64, learning_rate: float = 3e-3,
+                 valid_fraction: float = 0.1, jit_compile: bool | str = False) -> None:
+        if embedding is None or not hasattr(embedding, "lookup") or not hasattr(embedding, "dim"):
+            raise ConfigError("cnn-doc needs a static embedding (with lookup and dim): compose it as "
+                              "EMBEDDING+cnn-doc, e.g. glove+cnn-doc")
+        self.embedding = embedding
+        self.name = name or f"{getattr(embedding, 'name', 'embedding')}+cnn-doc"
+        self.max_sentences, self.max_words = int(max_sentences), int(max_words)
+        self.word_filters, self.word_kernel, self.word_kmax = int(word_filters), int(word_kernel), int(word_kmax)
+        self.sentence_filters, self.sentence_kernel = int(sentence_filters), int(sentence_kernel)
+        self.sentence_kmax, self.hidden = int(sentence_kmax), int(hidden)
+        self.conv_activation, self.dropout, self.gaussian_noise = conv_activation, float(dropout), float(gaussian_noise)
+        self.train_embedding = bool(train_embedding)
+        self.min_count, self.max_vocab = int(min_count), (int(max_vocab) if max_vocab else None)
+        self.epochs, self.patience, self.batch_size = int(epochs), int(patience), int(batch_size)
+        # Epochs before early stopping starts watching (Keras' start_from_epoch): the best weights are then chosen
+        # among later epochs only, so keep it 0 unless runs stop on an initial plateau.
+        self.min_epochs = int(min_epochs)
+        self.learning_rate, self.valid_fraction = float(learning_rate), float(valid_fraction)
+        # XLA compilation costs more than it saves for a model this small on CPU; "auto" lets Keras decide.
+        self.jit_compile = jit_compile
+        self._check_options()
+
+    def _check_options(self) -> None:
+        if self.word_kmax > self.max_words or self.sentence_kmax > self.max_sentences:
+            raise ConfigError(f"cnn-doc: word_kmax ({self.word_kmax}) must be <= max_words ({self.max_words}) and "
+                              f"sentence_kmax ({self.sentence_kmax}) <= max_sentences ({self.max_sentences})")
+        if min(self.max_sentences, self.max_words, self.word_filters, self.sentence_filters, self.hidden,
+               self.epochs, self.batch_size, self.min_count) < 1:
+            raise ConfigError("cnn-doc: sizes, epochs, batch_size and min_count must be >= 1")
+        if not 0 <= self.dropout < 1 or not 0 <= self.valid_fraction < 1:
+            raise ConfigError("cnn-doc: dropout and valid_fraction must be in [0, 1)")
+
+    # -- configuration -----------------------------------------------------------------------------------
+    def architecture(self):
+        from tlbench_keras.model import Architecture
+
+        return Architecture(**{k: getattr(self, k) for k in _ARCH_KEYS})
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "encoder": "cnn-doc", "embedding": self.embedding.get_config(),
+                **{k: getattr(self, k) for k in _ARCH_KEYS},
+                "min_count": self.min_count, "max_vocab": self.max_vocab, "epochs": self.epochs,
+                "patience": self.patience, "min_epochs": self.min_epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
+                "valid_fraction": self.valid_fraction, "jit_compile": self.jit_compile}
+
+    # -- capabilities ------------------------------------------------------------------------------------
+    def prepare(self, train: Split, ctx: Context) -> None:
+        """Vocabulary from ``train``'s texts, embedding matrix from the embedding, a fresh model; no training."""
+        if len(train) == 0:
+            raise DataError("cnn-doc got an empty training split: nothing to learn from")
+        if getattr(self.embedding, "trainable_on_text", False) and not self.embedding.is_fitted:
+            self.embedding.fit(list(ctx.unlabeled) or list(train.texts), ctx)
+        self._seed(ctx)
+        shaper, cut = DocumentShaper.from_texts(train.texts, self.max_sentences, self.max_words,
+                                                min_count=self.min_count, max_size=self.max_vocab)
+        matrix, found = self._initial_matrix(shaper.words, ctx.seed)
+        self.shaper_ = shaper
+        self.label_names_ = tuple(train.label_names)
+        grid = shaper.ids(train.texts, cut)
+        self._train_cache = (train, grid)
+        self._build(matrix, ctx.device)
+        word_ids = grid[grid >= RESERVED] - RESERVED
+        ctx.info.update({
+            "vocab_size": len(shaper.words),
+            "embedding_oov_words": int((~found).sum()),
+            "embedding_oov_rate": float((~found).mean()),
+            "embedding_oov_token_rate": float((~found)[word_ids].mean()) if len(word_ids) else 0.0,
+            "keras_backend": self._backend(),
+        })
+
+    def _initial_matrix(self, words: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+        vectors, found = self.embedding.lookup(words)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        found = np.asarray(found, dtype=bool)
+        dim = int(self.embedding.dim)
+        if vectors.shape != (len(words), dim):
+            raise DataError(f"embedding {self.embedding.name} returned vectors of shape {vectors.shape} for "
+                            f"{len(words)} words of dimension {dim}")
+        spread = float(vectors[found].std()) if found.any() else 0.1
+        rng = np.random.default_rng(seed)
+        vectors[~found] = rng.normal(0.0, spread, size=(int((~found).sum()), dim)).astype(np.float32)
+        matrix = np.zeros((len(words) + RESERVED, dim), dtype=np.float32)
+        matrix[RESERVED:] = vectors
+        return matrix, found
+
+    def _build(self, matrix: np.ndarray, device: Device | None) -> None:
+        from tlbench_keras.device_scope import device_scope, dtype_policy
+        from tlbench_keras.model import build_model
+
+        self.device_ = device
+        with device_scope(device):
+            self.model_ = build_model(self.architecture(), matrix.shape[0], matrix.shape[1],
+                                      len(self.label_names_), matrix, dtype=dtype_policy(device))
+
+    def fit(self, train: Split, valid: Split | None, ctx: Context) -> CnnDocSystem:
+        """Train (from the current weights) with early stopping on ``valid``; records epochs in ``ctx.info``."""
+        import keras
+
+        from tlbench_keras.device_scope import device_scope
+        from tlbench_keras.progress import EpochReporter
+
+        if not hasattr(self, "model_"):
+            self.prepare(train, ctx)
+        elif tuple(train.label_names) != self.label_names_:
+            raise Incompatible(f"cnn-doc was prepared for labels {list(self.label_names_)}, "
+                               f"got {list(train.label_names)}")
+        self._seed(ctx)
+        # prepare() already turned these very texts into ids; reuse them once.
+        cached = getattr(self, "_train_cache", None)
+        x = cached[1] if cached is not None and cached[0] is train else self.shaper_.ids(train.texts)
+        self._train_cache = None
+        y = np.asarray(train.labels, dtype=np.int64)
+        if valid is None or len(valid) == 0:
+            x, y, xv, yv = self._hold_out(x, y, ctx.seed)
+        else:
+            xv, yv = self.shaper_.ids(valid.texts), np.asarray(valid.labels, dtype=np.int64)
+        if (y < 0).any() or (y >= len(self.label_names_)).any():
+            raise DataError(f"cnn-doc training labels must be 0..{len(self.label_names_) - 1}; got unlabeled or "
+                            f"out-of-range labels")
+        ctx.info.update(DocumentShaper.token_stats(x))
+        model = self.model_
+        with device_scope(ctx.device):
+            model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
+                          loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                          jit_compile=self.jit_compile)
+            stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
+                                                    restore_best_weights=True, start_from_epoch=self.min_epochs)
+            history = model.fit(x, y, validation_data=(xv, yv) if len(xv) else None, epochs=self.epochs,
+                                batch_size=self.batch_size, shuffle=True, verbose=0,
+                                callbacks=[stopper, EpochReporter(ctx, self.epochs)] if len(xv)
+                                else [EpochReporter(ctx, self.epochs)])
+        val_loss = history.history.get("val_loss", [])
+        ctx.info["epochs_run"] = len(history.history.get("loss", []))
+        if val_loss:
+            # The epoch whose weights the model keeps (the last one when stopping never started monitoring).
+            best = int(stopper.best_epoch) if stopper.best_weights is not None else len(val_loss) - 1
+            ctx.info["best_epoch"] = best + 1
+            ctx.info["best_val_accuracy"] = float(history.history["val_accuracy"][best])
+        return self
+
+    def _hold_out(self, x: np.ndarray, y: np.ndarray, seed: int):
+        n_valid = int(round(len(x) * self.valid_fraction))
+        if n_valid < 1 or len(x) - n_valid < 1:
+            return x, y, x[:0], y[:0]
+        order = np.random.default_rng(seed).permutation(len(x))
+        return x[order[n_valid:]], y[order[n_valid:]], x[order[:n_valid]], y[order[:n_valid]]
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities, shape (len(texts), n_labels); texts without words get the padding-only input."""
+        model = self._fitted_model()
+        if len(texts) == 0:
+            return np.zeros((0, len(self.label_names_)), dtype=np.float64)
+        x = self.shaper_.ids(list(texts))
+        with self._scope():
+            proba = model.predict(x, batch_size=max(256, self.batch_size), verbose=0)
+        proba = np.asarray(proba, dtype=np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def export_vectors(self) -> Vectors:
+        """The learned embedding table of the vocabulary words (reserved rows left out)."""
+        model = self._fitted_model()
+        table = np.asarray(model.get_layer("embedding").get_weights()[0], dtype=np.float32)
+        return Vectors(tuple(self.shaper_.words), table[RESERVED:].copy())
+
+    def import_vectors(self, vectors: Vectors) -> int:
+        """Overwrite the vector of every vocabulary word that ``vectors`` also has; return how many."""
+        model = self._fitted_model()
+        layer = model.get_layer("embedding")
+        table = np.array(layer.get_weights()[0], dtype=np.float32)
+        if vectors.dim != table.shape[1]:
+            raise Incompatible(f"cannot import {vectors.dim}-d vectors into a {table.shape[1]}-d embedding")
+        index = self.shaper_.index
+        pairs = [(index[w], i) for i, w in enumerate(vectors.words) if w in index]
+        if pairs:
+            rows, src = np.array(pairs).T
+            table[rows] = vectors.matrix[src]
+            layer.set_weights([table])
+        return len(pairs)
+
+    def init_from(self, other: Any, *, include_head: bool, freeze_encoder: bool) -> int:
+        """Copy the convolution and dense weights of a fitted cnn-doc system (and the head when
+        ``include_head``); ``freeze_encoder`` keeps the two convolutions fixed in later training. Returns the number
+        of tensors copied. Embedding vectors are carried separately (``import_vectors``)."""
+        from tlbench_keras.model import ENCODER_LAYERS, HEAD_LAYER
+
+        model = self._fitted_model()
+        source = getattr(other, "model_", None)
+        if source is None or not isinstance(other, CnnDocSystem):
+            raise Incompatible(f"cnn-doc can only take weights from a fitted cnn-doc system, not {type(other).__name__}")
+        names = [*ENCODER_LAYERS, HEAD_LAYER] if include_head else list(ENCODER_LAYERS)
+        copied = 0
+        for name in names:
+            weights = source.get_layer(name).get_weights()
+            mine = model.get_layer(name)
+            shapes = [w.shape for w in mine.get_weights()]
+            if [w.shape for w in weights] != shapes:
+                raise Incompatible(f"cnn-doc layer {name!r} has shapes {shapes} here but "
+                                   f"{[w.shape for w in weights]} in the source model: use the same architecture "
+                                   f"(and label count for the head)")
+            mine.set_weights(weights)
+            copied += len(weights)
+        for name in ("word_conv", "sentence_conv"):
+            model.get_layer(name).trainable = not freeze_encoder
+        return copied
+
+    def save(self, path: Path) -> None:
+        """Weights as ``model.weights.h5`` and vocabulary, labels and config as JSON (nothing pickled)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        model = self._fitted_model()
+        model.save_weights(str(path / _WEIGHTS))
+        (path / _STATE).write_text(json.dumps({
+            "config": self.get_config(), "words": self.shaper_.words, "labels": list(self.label_names_),
+            "dim": int(model.get_layer("embedding").get_weights()[0].shape[1]),
+        }))
+
+    def load(self, path: Path) -> CnnDocSystem:
+        """Restore a state written by :meth:`save` into this (fresh) system; its architecture must match."""
+        path = Path(path)
+        try:
+            state = json.loads((path / _STATE).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DataError(f"{path} holds no saved cnn-doc model ({exc}): save one with save(path) first") from exc
+        saved = state["config"]
+        differs = [k for k in _ARCH_KEYS if saved.get(k) != getattr(self, k)]
+        if differs:
+            raise Incompatible(f"the cnn-doc model saved in {path} has a different architecture "
+                               f"({', '.join(differs)}); create the system with the same options")
+        self.shaper_ = DocumentShaper(state["words"], self.max_sentences, self.max_words)
+        self.label_names_ = tuple(state["labels"])
+        self._build(np.zeros((len(state["words"]) + RESERVED, int(state["dim"])), dtype=np.float32),
+                    getattr(self, "device_", None))
+        self.model_.load_weights(str(path / _WEIGHTS))
+        return self
+
+    # -- internals ---------------------------------------------------------------------------------------
+    def _fitted_model(self):
+        model = getattr(self, "model_", None)
+        if model is None:
+            raise ConfigError("cnn-doc has no model yet: call prepare(train, ctx) or fit(...) first")
+        return model
+
+    def _scope(self):
+        from tlbench_keras.device_scope import device_scope
+
+        return device_scope(getattr(self, "device_", None))
+
+    @staticmethod
+    def _seed(ctx: Context) -> None:
+        import keras
+
+        keras.utils.set_random_seed(ctx.seed % (2**32))
+
+    @staticmethod
+    def _backend() -> str:
+        import keras
+
+        return keras.backend.backend()
+
+
+class AdaptableCnnDocSystem(CnnDocSystem):
+    """cnn-doc over an embedding trained on text (word2vec): offers ``adapt`` by delegating to the embedding."""
+
+    def adapt(self, target_texts: Sequence[str], ctx: Context, source_texts: Sequence[str] = ()) -> None:
+        """Continue the embedding's unsupervised training (source text first, then the target's) before fit."""
+        self.embedding.adapt(target_texts, ctx, source_texts=source_texts)
+
+
+def cnn_doc(embedding: Any = None, **options: Any) -> CnnDocSystem:
+    """The encoder factory (``EMBEDDING+cnn-doc``): a cnn-doc System over ``embedding``; it offers ``adapt`` only
+    when the embedding can adapt."""
+    if embedding is None:
+        raise ConfigError("cnn-doc needs an embedding: compose it as EMBEDDING+cnn-doc, e.g. glove+cnn-doc")
+    cls = AdaptableCnnDocSystem if callable(getattr(embedding, "adapt", None)) else CnnDocSystem
+    try:
+        return cls(embedding, **options)
+    except TypeError as exc:
+        raise ConfigError(f"cnn-doc: {exc}") from None
+
