@@ -3,19 +3,18 @@
 ``importlib.metadata`` costs ~35 ms to import and ~40 ms to scan a large environment, more than all of
 ``tlbench list`` may take. The installed distributions' ``entry_points.txt`` files are read directly instead, and
 the result is cached, keyed by the modification times of the ``sys.path`` folders (installing or removing a
-distribution changes them), so a warm start reads one small JSON file.
+distribution changes them), so a warm start reads one small file (``marshal``: built in, nothing to import).
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import sys
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class EntryPointInfo:
+class EntryPointInfo(NamedTuple):
     name: str
     value: str  # "module" or "module:attribute"
     dist: str
@@ -103,20 +102,21 @@ def entry_points(group: str) -> list[EntryPointInfo]:
             pass
     from tlbench.paths import cache_root
 
-    cache_file = os.path.join(cache_root(), f"entry-points-{group}.json")
+    version = f"{sys.version_info[0]}{sys.version_info[1]}"
+    cache_file = os.path.join(cache_root(), f"entry-points-{group}-py{version}.marshal")
     try:
-        with open(cache_file, encoding="utf-8") as f:
-            cached = json.load(f)
+        with open(cache_file, "rb") as f:
+            cached = marshal.load(f)
         if cached["stamp"] == stamp:
-            return [EntryPointInfo(**e) for e in cached["entries"]]
-    except (OSError, ValueError, KeyError, TypeError):
+            return [EntryPointInfo(*e) for e in cached["entries"]]
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
         pass
     found = scan(group, paths)
     try:
         os.makedirs(os.path.dirname(cache_file), exist_ok=True)
         tmp = f"{cache_file}.{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"stamp": stamp, "entries": [asdict(e) for e in found]}, f)
+        with open(tmp, "wb") as f:
+            marshal.dump({"stamp": stamp, "entries": [tuple(e) for e in found]}, f)
         os.replace(tmp, cache_file)
     except OSError:
         pass  # a read-only cache only costs speed

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import pluggy
 
@@ -35,24 +34,22 @@ HOOKS = {
 }
 
 
-@dataclass
 class PluginInfo:
-    """One plugin as ``tlbench list`` shows it."""
+    """One plugin as ``tlbench list`` shows it: ``status`` is ok, broken (with ``error``) or disabled."""
 
-    name: str
-    dist: str = ""
-    version: str = ""
-    status: str = "ok"  # ok | broken | disabled
-    error: str = ""
-    hooks: list[str] = field(default_factory=list)
+    def __init__(self, name: str, dist: str = "", version: str = "", status: str = "ok", error: str = "") -> None:
+        self.name, self.dist, self.version, self.status, self.error = name, dist, version, status, error
+        self.hooks: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"PluginInfo({self.name!r}, {self.dist!r}, {self.version!r}, {self.status!r}, {self.error!r})"
 
     def fail(self, message: str) -> None:
         self.status = "broken"
         self.error = f"{self.error}; {message}" if self.error else message
 
 
-@dataclass
-class Plugins:
+class Plugins(NamedTuple):
     manager: pluggy.PluginManager
     registry: Registry
     infos: list[PluginInfo]

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from tlbench.errors import ConfigError, UnknownComponent
 
 KINDS = ("corpus", "embedding", "encoder", "system", "strategy")
 
 
-@dataclass(frozen=True)
-class Component:
+class Component(NamedTuple):
+    """One registered component (a NamedTuple rather than a dataclass: ``tlbench list`` pays every import)."""
+
     kind: str
     name: str
     factory: Callable[..., Any] | str | None
@@ -25,9 +25,10 @@ class Component:
     plugin: str = ""
     dist: str = ""
     version: str = ""
-    #: For systems composed of parts: {"embedding": ..., "encoder": ...}; default options.
-    parts: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
+    #: For systems composed of parts: {"embedding": ..., "encoder": ...}.
+    parts: dict[str, str] = {}
+    #: Default options for the factory.
+    options: dict[str, Any] = {}
 
     def resolve(self) -> Callable[..., Any]:
         """The factory itself, importing its module now if it was given as ``"module:attribute"``."""
