@@ -19,7 +19,8 @@ install: $(VENV)/.installed
 # The main job: every built-in system on the embedded (offline) data, Rotten Tomatoes -> IMDB.
 demo: install
 	$(BIN)/tlbench compare tfidf-lr glove-cnn bert --source rotten-tomatoes --target imdb \
-		--strategy target-only,fine-tune --fractions 0.05 --seeds 1 --max-test 2000 --out tlbench-runs/demo
+		--strategy target-only,fine-tune --fractions 0.05 --seeds 1 --max-test 1000 \
+		-o bert.max_length=128 -o bert.epochs=2 --device auto --out tlbench-runs/demo
 	$(BIN)/tlbench report tlbench-runs/demo --format md,html
 
 test: install
