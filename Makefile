@@ -23,8 +23,11 @@ demo: install
 		-o bert.max_length=128 -o bert.epochs=2 --device auto --out tlbench-runs/demo
 	$(BIN)/tlbench report tlbench-runs/demo --format md,html
 
+# One pytest run per suite: each plugin's tests are their own package's (same basenames, own conftest.py).
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests $(foreach p,$(PLUGINS),$(p)/tests)
+	@status=0; for suite in tests $(addsuffix /tests,$(PLUGINS)); do \
+		echo "== $$suite"; $(BIN)/python -m pytest -q -p no:cacheprovider $$suite || status=1; \
+	done; exit $$status
 
 bench-list: install
 	$(BIN)/python bench/bench_list_startup.py
