@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -146,15 +147,21 @@ class StudyEnv:
             texts += list(self.split(which, "unlabeled").texts)
         return texts
 
+    @cached_property
+    def _target_unlabeled(self) -> list[str]:
+        return self._unlabeled("target")
+
+    @cached_property
+    def _source_unlabeled(self) -> list[str]:
+        return self._unlabeled("source")
+
     def target_unlabeled(self) -> list[str]:
-        if ("target", "_unlabeled") not in self._splits:
-            self._splits[("target", "_unlabeled")] = self._unlabeled("target")  # type: ignore[assignment]
-        return self._splits[("target", "_unlabeled")]  # type: ignore[return-value]
+        """The target domain's text without labels: its training texts plus its unlabeled split."""
+        return self._target_unlabeled
 
     def source_unlabeled(self) -> list[str]:
-        if ("source", "_unlabeled") not in self._splits:
-            self._splits[("source", "_unlabeled")] = self._unlabeled("source")  # type: ignore[assignment]
-        return self._splits[("source", "_unlabeled")]  # type: ignore[return-value]
+        """The source's text without labels: its training texts plus its unlabeled split."""
+        return self._source_unlabeled
 
     def source_parts(self, seed: int) -> tuple[Split, Split]:
         full = self.split("source", "train")
@@ -312,16 +319,15 @@ class StudyEnv:
                   **peak.read()},
             corpora={"target": self.corpus_info(self.target), "source": self.corpus_info(self.source)},
             test_set={"name": self.target.name, "variant": self.target.variant,
-                      "fingerprint": self.target.fingerprint(), "n": len(test), "digest": self._test_digest()},
+                      "fingerprint": self.target.fingerprint(), "n": len(test), "digest": self._test_digest},
             info=_clean(info),
             finished_at=_now(),
             **base,
         )
 
+    @cached_property
     def _test_digest(self) -> str:
-        if ("target", "_digest") not in self._splits:
-            self._splits[("target", "_digest")] = _split_digest(self.split("target", "test"))  # type: ignore
-        return self._splits[("target", "_digest")]  # type: ignore[return-value]
+        return _split_digest(self.split("target", "test"))
 
 
 def metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
@@ -393,10 +399,6 @@ class StudyRun:
     cells: list[Cell]
     results: list[CellResult] = field(default_factory=list)
     resumed: int = 0
-
-    @property
-    def all_results(self) -> list[CellResult]:
-        return self.results
 
 
 def run_study(spec: StudySpec, registry: Registry | None = None, listener: Listener | None = None,

@@ -48,9 +48,12 @@ class TfidfLR:
         self.vectorizer_ = self._vectorizer(len(train))
         X = self.vectorizer_.fit_transform(train.texts)
         y = np.asarray(train.labels)
-        grid = [self.C] if self.C is not None or valid is None or len(valid) == 0 else list(self.C_grid)
-        if self.C is None and len(grid) == 1:
-            grid = [4.0]
+        if self.C is not None:
+            grid = [self.C]
+        elif valid is None or len(valid) == 0:
+            grid = [4.0]  # nothing to choose on: a value that does well on review sentiment
+        else:
+            grid = list(self.C_grid)
         Xv = self.vectorizer_.transform(valid.texts) if len(grid) > 1 else None
         best = (-1.0, None, None)
         for step, C in enumerate(grid, 1):
