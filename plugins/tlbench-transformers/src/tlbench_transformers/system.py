@@ -306,6 +306,9 @@ class BertSystem:
         if getattr(self, "model_", None) is None:
             raise ConfigError("bert has not been trained: nothing to save")
         path = Path(path)
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # tlbench shows its own progress; a tqdm bar would break the CLI's
         self.model_.save_pretrained(path / "model")
         self.tokenizer_.save_pretrained(path / "model")
         (path / "bert.json").write_text(json.dumps({"label_names": list(self.label_names_),
