@@ -171,11 +171,3 @@ def default_plugins() -> Plugins:
 def get_registry() -> Registry:
     return default_plugins().registry
 
-
-def import_check(module: str) -> bool:
-    """Whether a module imports (for optional integrations)."""
-    try:
-        importlib.import_module(module)
-        return True
-    except ImportError:
-        return False

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tlbench.corpora.base import SENTIMENT, Corpus, CorpusOptions, Split
+from tlbench.corpora.base import Corpus, CorpusOptions, Split
 from tlbench.system import Context, Vectors
 
 
@@ -139,6 +139,3 @@ def dummy_plugin(corpora: dict[str, Corpus] | None = None, system_name: str = "k
 
     return DummyPlugin()
 
-
-def sentiment_split(texts: Sequence[str], labels: Sequence[int]) -> Split:
-    return Split(list(texts), np.asarray(labels), SENTIMENT)
