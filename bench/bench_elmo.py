@@ -4,8 +4,9 @@
 
 Every variant is measured in the same process on the same IMDB windows (ratios between variants are meaningful
 even on a shared machine; absolute numbers depend on the load, which is printed). Variants: the ``tiny`` and
-``small`` presets (sampled softmax), ``small`` with the full softmax, and ``small`` with ELMo's LSTMP cells
-(hidden 512 projected to 128) to show why the presets use plain LSTMs on CPU. Accuracy is measured with
+``small`` presets (sampled softmax), ``small`` with the full softmax, ``small`` with ELMo's LSTMP cells
+(hidden 512 projected to 128) to show why the presets use plain LSTMs on CPU, and ``small`` with the char-CNN
+token layer (``elmo-chars``). Accuracy is measured with
 ``tlbench compare`` (commands in docs/elmo.md).
 """
 
@@ -23,7 +24,7 @@ from tlbench.corpora.base import CorpusOptions
 from tlbench.text import tokenize_all
 from tlbench_elmo.bilm import BiLM, BiLMConfig
 from tlbench_elmo.presets import resolve
-from tlbench_elmo.pretrain import _windows
+from tlbench_elmo.pretrain import Pretrained, _windows
 from tlbench_elmo.vocab import EOS, Vocab
 
 
@@ -34,14 +35,14 @@ def imdb_texts(data_dir: Path | None, n: int) -> list[str]:
     return list(split.texts[:n])
 
 
-def train_speed(bilm: BiLM, windows: torch.Tensor, batch: int, k: int, steps: int) -> float:
+def train_speed(bilm: BiLM, windows: torch.Tensor, batch: int, k: int, steps: int, spell=None) -> float:
     opt = torch.optim.Adam(bilm.parameters(), lr=1e-3)
     bilm.train()
     tokens, elapsed = 0, 0.0
     for step in range(steps + 1):
         ids = windows[(step * batch) % max(1, len(windows) - batch):][:batch]
         start = time.perf_counter()
-        loss = bilm.lm_loss(ids, num_samples=k)
+        loss = bilm.lm_loss(ids, num_samples=k, spell=spell)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -52,7 +53,7 @@ def train_speed(bilm: BiLM, windows: torch.Tensor, batch: int, k: int, steps: in
 
 
 @torch.no_grad()
-def feature_speed(bilm: BiLM, docs: list[list[int]], batch: int = 32) -> float:
+def feature_speed(bilm: BiLM, docs: list[list[int]], batch: int = 32, spell=None) -> float:
     bilm.eval()
     tokens, start = 0, time.perf_counter()
     for i in range(0, len(docs), batch):
@@ -61,7 +62,7 @@ def feature_speed(bilm: BiLM, docs: list[list[int]], batch: int = 32) -> float:
         ids = torch.zeros(len(chunk), int(lengths.max()), dtype=torch.long)
         for j, d in enumerate(chunk):
             ids[j, :len(d)] = torch.tensor(d)
-        bilm.layers(ids, lengths)
+        bilm.layers(ids, lengths, spell)
         tokens += int(lengths.sum())
     return tokens / (time.perf_counter() - start)
 
@@ -85,18 +86,22 @@ def main() -> None:
                 ("small", {}, "sampled", threads[0]),
                 ("small", {"hidden": 512}, "sampled, LSTMP 512->128", threads[0]),
                 ("small", {}, "full softmax", threads[0]),
+                ("small", {"tokens": "chars"}, "sampled, char CNN", threads[0]),
                 *(("small", {}, "sampled", t) for t in threads[1:])]
     for size, change, label, n_threads in variants:
         torch.set_num_threads(n_threads)
         o = resolve(size, change)
         vocab = Vocab.build(tokens, o["vocab_size"])
-        windows = _windows(tokens, vocab, o["seq_len"])
-        bilm = BiLM(BiLMConfig(len(vocab), o["dim"], o["hidden"], o["lm_dropout"]))
+        chars = o["tokens"] == "chars"
+        windows = _windows(tokens, vocab, o["seq_len"], open_ids=chars)
+        bilm = BiLM(BiLMConfig(len(vocab), o["dim"], o["hidden"], o["lm_dropout"], o["tokens"], o["max_chars"]))
+        spell = Pretrained(bilm, vocab, "").spell if chars else None
         k = 0 if label == "full softmax" else o["num_samples"]
         steps = max(2, args.steps // 5) if k == 0 else args.steps
-        train = train_speed(bilm, windows, o["lm_batch_size"], k, steps)
-        docs = [[EOS, *vocab.ids(t)[: o["max_len"] - 2], EOS] for t in tokens[: args.docs]]
-        feats = feature_speed(bilm, docs)
+        train = train_speed(bilm, windows, o["lm_batch_size"], k, steps, spell)
+        encode = vocab.open_ids if chars else vocab.ids
+        docs = [[EOS, *encode(t)[: o["max_len"] - 2], EOS] for t in tokens[: args.docs]]
+        feats = feature_speed(bilm, docs, spell=spell)
         row = {"size": size, "variant": label, "threads": n_threads, "dim": o["dim"], "hidden": o["hidden"],
                "vocab": len(vocab),
                "train_tokens_per_s": round(train), "feature_tokens_per_s": round(feats),

@@ -10,3 +10,13 @@ class TestElmoContract(SystemContract):
 
     def make_system(self):
         return ElmoSystem("tiny", epochs=2, max_tokens=6000, max_len=96, cpu_threads=1)
+
+
+class TestElmoCharsContract(SystemContract):
+    """The same contract with ELMo's character-CNN token layer."""
+
+    n_train = 160
+    n_test = 60
+
+    def make_system(self):
+        return ElmoSystem("tiny", tokens="chars", epochs=2, max_tokens=6000, max_len=96, cpu_threads=1)

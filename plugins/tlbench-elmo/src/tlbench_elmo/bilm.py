@@ -1,11 +1,18 @@
 """The bidirectional LSTM language model (Peters et al. 2018, section 3.1), in PyTorch.
 
-- token layer: a word embedding (50d, GloVe-initialised) projected to ``dim``: context-independent vectors x_k;
+- token layer: context-independent vectors x_k, either a word embedding (50d, GloVe-initialised) projected to
+  ``dim`` (``tokens="words"``), or ELMo's character CNN (``tokens="chars"``: UTF-8 byte embeddings, convolutions
+  of widths 1-5 max-pooled over the word, two highway layers, a projection to ``dim``), computed once per distinct
+  word of a batch;
 - two LSTM layers per direction with a projection to ``dim`` (torch's ``proj_size``, ELMo's LSTMP), a residual
   connection from the first layer to the second, forward and backward directions with separate weights;
 - the softmax is tied to the input embedding (the top layer is projected back to 50d and scored against the
   embedding table) and sampled during training (log-uniform negatives, Jean et al. 2015); held-out perplexity
-  uses the full softmax.
+  uses the full softmax. With the char CNN, the 50d table is the softmax's alone (still GloVe-initialised).
+
+A char-CNN biLM needs the words' spellings: its methods take ``spell(ids) -> (U, L) character ids`` (the
+vocabulary's :meth:`~tlbench_elmo.vocab.Vocab.spellings`); input ids may then be open ids (>= vocab_size, words
+outside the vocabulary), which the softmax predicts as ``<unk>``.
 
 ``layers(ids, lengths)`` returns the three representations a downstream model mixes, each (B, T, 2*dim):
 [x; x], [f1; b1], [f2; b2].
@@ -14,13 +21,22 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tlbench_elmo.vocab import GLOVE_DIM, PAD
+from tlbench_elmo.vocab import CHAR_PAD, GLOVE_DIM, N_CHARS, PAD, UNK
+
+#: ``spell(ids)``: the character ids (U, L) of the distinct word ids ``ids`` (U,).
+Spell = Callable[[np.ndarray], np.ndarray]
+
+#: (width, filters) of the char CNN: ELMo's widths 1-7 with 2048 filters, cut to 1-5 and 512 for a CPU.
+CHAR_FILTERS = ((1, 32), (2, 32), (3, 64), (4, 128), (5, 256))
+CHAR_DIM = 16
 
 
 @dataclass(frozen=True)
@@ -29,6 +45,8 @@ class BiLMConfig:
     dim: int
     hidden: int
     dropout: float = 0.1
+    tokens: str = "words"  # or "chars"
+    max_chars: int = 20
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,13 +62,42 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return x.gather(1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
+class CharCNN(nn.Module):
+    """ELMo's token layer (Peters et al. 2018; Kim et al. 2016): byte embeddings, max-pooled convolutions, two
+    highway layers (gates biased to carry), a linear projection."""
+
+    def __init__(self, out_dim: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(N_CHARS, CHAR_DIM, padding_idx=CHAR_PAD)
+        self.convs = nn.ModuleList(nn.Conv1d(CHAR_DIM, n, w) for w, n in CHAR_FILTERS)
+        width = sum(n for _, n in CHAR_FILTERS)
+        self.highways = nn.ModuleList(nn.Linear(width, 2 * width) for _ in range(2))
+        for layer in self.highways:
+            nn.init.constant_(layer.bias[width:], 1.0)
+        self.proj = nn.Linear(width, out_dim)
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        x = self.embed(chars).transpose(1, 2)  # (U, CHAR_DIM, L)
+        h = torch.relu(torch.cat([conv(x).max(-1).values for conv in self.convs], -1))
+        for layer in self.highways:
+            transform, gate = layer(h).chunk(2, -1)
+            g = torch.sigmoid(gate)
+            h = g * h + (1 - g) * torch.relu(transform)
+        return self.proj(h)
+
+
 class BiLM(nn.Module):
     def __init__(self, config: BiLMConfig) -> None:
         super().__init__()
+        if config.tokens not in ("words", "chars"):
+            raise ValueError(f"tokens must be 'words' or 'chars', not {config.tokens!r}")
         self.config = config
         d, h = config.dim, config.hidden
         self.embed = nn.Embedding(config.vocab_size, GLOVE_DIM, padding_idx=PAD)
-        self.token_proj = nn.Linear(GLOVE_DIM, d)
+        if config.tokens == "chars":
+            self.char_cnn = CharCNN(d)
+        else:
+            self.token_proj = nn.Linear(GLOVE_DIM, d)
         self.forward_lstms = nn.ModuleList([self._lstm(d, h) for _ in range(2)])
         self.backward_lstms = nn.ModuleList([self._lstm(d, h) for _ in range(2)])
         self.out_proj = nn.Linear(d, GLOVE_DIM)
@@ -64,8 +111,18 @@ class BiLM(nn.Module):
         return nn.LSTM(d, h, proj_size=d if h != d else 0, batch_first=True)
 
     # -- representations -----------------------------------------------------------------------------
-    def tokens(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.token_proj(self.embed(ids))
+    @property
+    def uses_chars(self) -> bool:
+        return self.config.tokens == "chars"
+
+    def tokens(self, ids: torch.Tensor, spell: Spell | None = None) -> torch.Tensor:
+        if not self.uses_chars:
+            return self.token_proj(self.embed(ids))
+        if spell is None:
+            raise ValueError("a char-CNN biLM needs spell= (the vocabulary's spellings)")
+        distinct, inverse = torch.unique(ids, return_inverse=True)
+        chars = torch.from_numpy(spell(distinct.cpu().numpy())).to(ids.device)
+        return self.char_cnn(chars)[inverse]
 
     def _direction(self, x: torch.Tensor, lstms: nn.ModuleList) -> list[torch.Tensor]:
         outs, h = [], x
@@ -77,9 +134,9 @@ class BiLM(nn.Module):
             h = y
         return outs
 
-    def directions(self, ids: torch.Tensor, lengths: torch.Tensor | None = None):
+    def directions(self, ids: torch.Tensor, lengths: torch.Tensor | None = None, spell: Spell | None = None):
         """Token vectors and the per-layer outputs of both directions, all in the original token order."""
-        x = self.tokens(ids)
+        x = self.tokens(ids, spell)
         fwd = self._direction(x, self.forward_lstms)
         if lengths is None:
             bwd = [y.flip(1) for y in self._direction(x.flip(1), self.backward_lstms)]
@@ -88,9 +145,9 @@ class BiLM(nn.Module):
                    for y in self._direction(reverse_padded(x, lengths), self.backward_lstms)]
         return x, fwd, bwd
 
-    def layers(self, ids: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
+    def layers(self, ids: torch.Tensor, lengths: torch.Tensor, spell: Spell | None = None) -> list[torch.Tensor]:
         """The three layers a downstream model mixes, each (B, T, 2*dim)."""
-        x, fwd, bwd = self.directions(ids, lengths)
+        x, fwd, bwd = self.directions(ids, lengths, spell)
         return [torch.cat([x, x], -1), *(torch.cat([f, b], -1) for f, b in zip(fwd, bwd))]
 
     # -- the language-model objective ----------------------------------------------------------------
@@ -100,18 +157,19 @@ class BiLM(nn.Module):
     def full_logits(self, h: torch.Tensor) -> torch.Tensor:
         return self._scores_input(h) @ self.embed.weight.t() + self.out_bias
 
-    def lm_loss(self, windows: torch.Tensor, num_samples: int = 0) -> torch.Tensor:
+    def lm_loss(self, windows: torch.Tensor, num_samples: int = 0, spell: Spell | None = None) -> torch.Tensor:
         """Mean next-token (forward) and previous-token (backward) cross-entropy over windows (B, T+1) of ids.
 
         ``num_samples`` > 0 uses a sampled softmax with that many log-uniform negatives (ids are in descending
-        frequency order); 0 uses the full softmax."""
+        frequency order); 0 uses the full softmax. Open ids (>= vocab_size) are predicted as ``<unk>``."""
         inputs = windows[:, :-1], windows[:, 1:]
-        x_f = self.tokens(inputs[0])
+        x_f = self.tokens(inputs[0], spell)
         top_f = self._direction(x_f, self.forward_lstms)[-1]
-        x_b = self.tokens(inputs[1].flip(1))
+        x_b = self.tokens(inputs[1].flip(1), spell)
         top_b = self._direction(x_b, self.backward_lstms)[-1].flip(1)
         h = torch.cat([top_f.reshape(-1, top_f.shape[-1]), top_b.reshape(-1, top_b.shape[-1])])
         targets = torch.cat([windows[:, 1:].reshape(-1), windows[:, :-1].reshape(-1)])
+        targets = targets.masked_fill(targets >= self.config.vocab_size, UNK)
         if num_samples and num_samples < self.config.vocab_size:
             return self._sampled_loss(h, targets, num_samples)
         return F.cross_entropy(self.full_logits(h), targets)
@@ -136,7 +194,7 @@ class BiLM(nn.Module):
         return F.cross_entropy(logits, torch.zeros_like(targets))
 
     @torch.no_grad()
-    def heldout_nll(self, windows: torch.Tensor, batch_size: int = 64) -> float:
+    def heldout_nll(self, windows: torch.Tensor, batch_size: int = 64, spell: Spell | None = None) -> float:
         """Mean full-softmax cross-entropy (nats per token, both directions) on windows (N, T+1)."""
         was_training = self.training
         self.eval()
@@ -144,7 +202,7 @@ class BiLM(nn.Module):
         for start in range(0, len(windows), batch_size):
             batch = windows[start:start + batch_size]
             n = batch[:, 1:].numel() * 2
-            total += float(self.lm_loss(batch, num_samples=0)) * n
+            total += float(self.lm_loss(batch, num_samples=0, spell=spell)) * n
             count += n
         self.train(was_training)
         return total / max(count, 1)

@@ -12,7 +12,7 @@ from typing import Any
 from tlbench.errors import ConfigError
 
 #: Options of the biLM and of its pretraining; the cache key of a pretrained biLM is built from these.
-BILM_KEYS = ("vocab_size", "dim", "hidden", "lm_dropout", "seq_len", "lm_batch_size", "lm_lr", "num_samples",
+BILM_KEYS = ("tokens", "max_chars", "vocab_size", "dim", "hidden", "lm_dropout", "seq_len", "lm_batch_size", "lm_lr", "num_samples",
              "max_tokens", "max_steps", "max_minutes", "glove", "pretrain_seed", "adapt_fraction", "heldout_fraction")
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -36,6 +36,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 #: Options every preset shares.
 COMMON: dict[str, Any] = {
+    # Token layer: "words" (GloVe-initialised word vectors) or "chars" (ELMo's character CNN; docs/elmo.md
+    # compares them); max_chars: UTF-8 bytes of a word the CNN reads.
+    "tokens": "words", "max_chars": 20,
     "glove": True, "pretrain_seed": 0, "adapt_fraction": 0.5, "heldout_fraction": 0.02, "finetune_bilm": False,
     "encoder": "attention", "dropout": 0.3, "truncate": "head+tail", "feature_cache_mb": 768, "min_steps": 150,
     # None: the cores ctx.device allows. On a CPU shared with other jobs, 1 thread is ~3x faster than 2 for
@@ -55,6 +58,11 @@ def resolve(size: str, overrides: dict[str, Any]) -> dict[str, Any]:
     options.update(overrides)
     if options["encoder"] not in ("attention", "bilstm"):
         raise ConfigError(f"elmo: encoder must be 'attention' or 'bilstm', not {options['encoder']!r}")
+    if options["tokens"] not in ("words", "chars"):
+        raise ConfigError(f"elmo: tokens must be 'words' (GloVe-initialised) or 'chars' (char CNN), "
+                          f"not {options['tokens']!r}")
+    if not 1 <= int(options["max_chars"]) <= 100:
+        raise ConfigError(f"elmo: max_chars must be 1..100 bytes, not {options['max_chars']}")
     if options["truncate"] not in ("head", "head+tail"):
         raise ConfigError(f"elmo: truncate must be 'head' or 'head+tail', not {options['truncate']!r}")
     if int(options["max_len"]) < 2:

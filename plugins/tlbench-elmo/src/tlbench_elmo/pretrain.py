@@ -13,6 +13,7 @@ Held-out text: ``heldout_fraction`` of the documents (at least one, at most 50k 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -52,6 +53,17 @@ class Pretrained:
 
     def copy(self) -> Pretrained:
         return Pretrained(copy.deepcopy(self.bilm), self.vocab, self.key, dict(self.info))
+
+    def ids(self, tokens: Sequence[str]) -> list[int]:
+        """Input ids of ``tokens``: vocabulary ids (``<unk>`` outside it), or open ids for a char-CNN biLM (every
+        word keeps its spelling)."""
+        return self.vocab.open_ids(tokens) if self.bilm.uses_chars else self.vocab.ids(tokens)
+
+    def spell(self, ids: np.ndarray) -> np.ndarray:
+        return self.vocab.spellings(ids, self.bilm.config.max_chars)
+
+    def layers(self, ids: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
+        return self.bilm.layers(ids, lengths, self.spell if self.bilm.uses_chars else None)
 
     def save(self, path: Path) -> None:
         from safetensors.torch import save_file
@@ -134,11 +146,13 @@ def _split_docs(texts: Sequence[str], options: dict[str, Any]) -> tuple[list[lis
     return train, held
 
 
-def _windows(docs: list[list[str]], vocab: Vocab, seq_len: int) -> torch.Tensor:
-    """The documents as one id stream (``</s>`` between them) cut into overlapping windows (N, seq_len + 1)."""
+def _windows(docs: list[list[str]], vocab: Vocab, seq_len: int, open_ids: bool = False) -> torch.Tensor:
+    """The documents as one id stream (``</s>`` between them) cut into overlapping windows (N, seq_len + 1);
+    ``open_ids``: words outside the vocabulary keep ids of their own (a char-CNN biLM reads their spelling)."""
+    encode = vocab.open_ids if open_ids else vocab.ids
     stream = [EOS]
     for d in docs:
-        stream.extend(vocab.ids(d))
+        stream.extend(encode(d))
         stream.append(EOS)
     ids = torch.tensor(stream, dtype=torch.long)
     seq_len = min(seq_len, len(ids) - 1)
@@ -147,7 +161,8 @@ def _windows(docs: list[list[str]], vocab: Vocab, seq_len: int) -> torch.Tensor:
 
 
 def _new_bilm(vocab: Vocab, options: dict[str, Any], rng: np.random.Generator) -> tuple[BiLM, dict]:
-    bilm = BiLM(BiLMConfig(len(vocab), int(options["dim"]), int(options["hidden"]), float(options["lm_dropout"])))
+    bilm = BiLM(BiLMConfig(len(vocab), int(options["dim"]), int(options["hidden"]), float(options["lm_dropout"]),
+                           tokens=str(options["tokens"]), max_chars=int(options["max_chars"])))
     if options["glove"]:
         matrix, found = glove_init(vocab, rng)
     else:
@@ -174,8 +189,7 @@ def _extended(base: Pretrained, docs: list[list[str]], options: dict[str, Any],
     else:
         rows, found = random_init(len(new) + 1, rng)[1:], 0
     old = bilm.embed.weight.detach()
-    config = BiLMConfig(len(extended), bilm.config.dim, bilm.config.hidden, bilm.config.dropout)
-    grown = BiLM(config)
+    grown = BiLM(dataclasses.replace(bilm.config, vocab_size=len(extended)))
     state = bilm.state_dict()
     state["embed.weight"] = torch.cat([old, torch.from_numpy(rows).to(old.dtype)])
     bias = state["out_bias"]
@@ -198,11 +212,13 @@ def _train(texts: Sequence[str], options: dict[str, Any], ctx: Context, base: Pr
         bilm, vocab, info = _extended(base, train_docs, options, rng)
         info["continued_from"] = base.key
     seq_len = int(options["seq_len"])
-    windows = _windows(train_docs, vocab, seq_len)
+    chars = bilm.uses_chars
+    spell = Pretrained(bilm, vocab, key).spell if chars else None
+    windows = _windows(train_docs, vocab, seq_len, open_ids=chars)
     if len(windows) == 0:
         raise DataError(f"elmo: the pretraining text has too few tokens ({sum(map(len, train_docs))}) "
                         "for a language model; give it more text")
-    held = _windows(held_docs, vocab, seq_len) if held_docs else windows[:0]
+    held = _windows(held_docs, vocab, seq_len, open_ids=chars) if held_docs else windows[:0]
     bilm.to(device).train()
     budget_tokens = float(options["max_tokens"]) * budget_scale
     per_step = int(options["lm_batch_size"]) * windows.shape[1] - int(options["lm_batch_size"])
@@ -223,7 +239,7 @@ def _train(texts: Sequence[str], options: dict[str, Any], ctx: Context, base: Pr
         for b in range(0, len(order), batch):
             ids = windows[order[b:b + batch]].to(device)
             with autocast(ctx):
-                loss = bilm.lm_loss(ids, num_samples=k)
+                loss = bilm.lm_loss(ids, num_samples=k, spell=spell)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(bilm.parameters(), 1.0)
@@ -242,7 +258,7 @@ def _train(texts: Sequence[str], options: dict[str, Any], ctx: Context, base: Pr
             break
     seconds = time.perf_counter() - start
     bilm.eval()
-    nll = bilm.heldout_nll(held.to(device), batch_size=8) if len(held) else float("nan")
+    nll = bilm.heldout_nll(held.to(device), batch_size=8, spell=spell) if len(held) else float("nan")
     bilm.cpu()
     info.update({
         "lm_perplexity": math.exp(nll) if math.isfinite(nll) else None,

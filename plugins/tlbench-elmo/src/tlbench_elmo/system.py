@@ -11,7 +11,7 @@
 - ``save(path)`` / ``load(path)``: safetensors + JSON; :func:`load_system` restores a system from a path alone.
 
 Documents are tokenised with ``tlbench.text.tokenize``; words outside the biLM's vocabulary (any characters) map to
-``<unk>``; a text without tokens is just the boundary tokens. Documents longer than ``max_len`` tokens are
+``<unk>`` (``tokens=words``) or keep their spelling for the char CNN (``tokens=chars``); a text without tokens is just the boundary tokens. Documents longer than ``max_len`` tokens are
 truncated: ``head+tail`` (default) keeps the first and last ``(max_len - 2) / 2`` tokens (reviews often state
 their verdict at the end), ``head`` the first ``max_len - 2``.
 """
@@ -48,7 +48,8 @@ class ElmoSystem:
     def __init__(self, size: str = "small", **options: Any) -> None:
         self.size = size
         self.options = resolve(size, options)
-        self.name = "elmo" if size == "small" else f"elmo-{size}"
+        self.name = "-".join(["elmo", *([size] if size != "small" else []),
+                              *(["chars"] if self.options["tokens"] == "chars" else [])])
         self.pretrained_: Pretrained | None = None
         self.model_: DocClassifier | None = None
 
@@ -245,9 +246,11 @@ class ElmoSystem:
 
     def _check_same_bilm(self, other: ElmoSystem) -> None:
         theirs = other.pretrained_.bilm.config
-        if (int(self.options["dim"]), int(self.options["hidden"])) != (theirs.dim, theirs.hidden):
-            raise Incompatible(f"elmo: the other system's biLM is dim={theirs.dim}, hidden={theirs.hidden}; this "
-                               f"one is configured dim={self.options['dim']}, hidden={self.options['hidden']}")
+        mine = (int(self.options["dim"]), int(self.options["hidden"]), self.options["tokens"])
+        if mine != (theirs.dim, theirs.hidden, theirs.tokens):
+            raise Incompatible(f"elmo: the other system's biLM is dim={theirs.dim}, hidden={theirs.hidden}, "
+                               f"tokens={theirs.tokens}; this one is configured dim={mine[0]}, hidden={mine[1]}, "
+                               f"tokens={mine[2]}")
 
     def _record_lm(self, ctx: Context) -> None:
         info = self.pretrained_.info
@@ -258,12 +261,12 @@ class ElmoSystem:
         ctx.info["lm_from_cache"] = bool(info.get("from_cache", False))
 
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
-        vocab, keep = self.pretrained_.vocab, int(self.options["max_len"]) - 2
+        keep = int(self.options["max_len"]) - 2
         out = []
         for text in texts:
             if not isinstance(text, str):
                 raise DataError(f"elmo: texts must be strings, got {type(text).__name__}")
-            ids = vocab.ids(tokenize(text))
+            ids = self.pretrained_.ids(tokenize(text))
             if len(ids) > keep:
                 if self.options["truncate"] == "head+tail":
                     ids = ids[: (keep + 1) // 2] + ids[len(ids) - keep // 2:]
@@ -274,14 +277,15 @@ class ElmoSystem:
 
     def _layers(self, ids: torch.Tensor, lengths: torch.Tensor, tune_bilm: bool) -> list[torch.Tensor]:
         if tune_bilm:
-            return self.pretrained_.bilm.layers(ids, lengths)
+            return self.pretrained_.layers(ids, lengths)
         with torch.no_grad():
-            return self.pretrained_.bilm.layers(ids, lengths)
+            return self.pretrained_.layers(ids, lengths)
 
     @torch.no_grad()
     def _proba(self, encoded: list[list[int]], device: torch.device, ctx: Context | None,
                features: list[torch.Tensor] | None = None) -> np.ndarray:
-        bilm, model = self.pretrained_.bilm.to(device).eval(), self.model_.to(device).eval()
+        self.pretrained_.bilm.to(device).eval()
+        model = self.model_.to(device).eval()
         out = np.zeros((len(encoded), len(self.label_names_)), dtype=np.float64)
         for idx in _batches(encoded, 64, None, shuffle=False):
             with autocast(ctx) if ctx is not None else _cuda_autocast(device):
@@ -289,7 +293,7 @@ class ElmoSystem:
                     layers, mask = _unpack([features[i] for i in idx], device)
                 else:
                     ids, lengths, mask = _pad([encoded[i] for i in idx], device)
-                    layers = bilm.layers(ids, lengths)
+                    layers = self.pretrained_.layers(ids, lengths)
                 logits = model(layers, mask)
             out[idx] = torch.softmax(logits.float(), -1).cpu().numpy()
         return out
@@ -297,12 +301,12 @@ class ElmoSystem:
     @torch.no_grad()
     def _features(self, encoded: list[list[int]], device: torch.device, ctx: Context) -> list[torch.Tensor]:
         """Per document, the frozen biLM's [x, f1;b1, f2;b2] as one (length, 5*dim) float16 CPU tensor."""
-        bilm = self.pretrained_.bilm.to(device).eval()
+        self.pretrained_.bilm.to(device).eval()
         out: list[torch.Tensor | None] = [None] * len(encoded)
         for idx in _batches(encoded, 64, None, shuffle=False):
             ids, lengths, _ = _pad([encoded[i] for i in idx], device)
             with autocast(ctx):
-                layers = bilm.layers(ids, lengths)
+                layers = self.pretrained_.layers(ids, lengths)
             dim = layers[0].shape[-1] // 2
             packed = torch.cat([layers[0][..., :dim], layers[1], layers[2]], -1).to("cpu", torch.float16)
             for row, i in enumerate(idx):

