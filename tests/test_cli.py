@@ -67,3 +67,25 @@ def test_list_fast_path(capsys):
     main(["list"])
     out = capsys.readouterr().out
     assert "tfidf-lr" in out and "target-only" in out
+
+
+def test_progress_prints_plain_lines_where_the_console_is_not_a_terminal():
+    import io
+
+    from rich.console import Console
+
+    from tlbench.cli import _Progress
+    from tlbench.runner import Cell
+    from tlbench.system import ProgressEvent
+
+    out = io.StringIO()
+    cell = Cell("elmo", "target-only", 0.05, 0, "k", None)
+    with _Progress(Console(file=out, width=200), quiet=False) as progress:
+        progress.log_every = 3600.0
+        progress({"type": "study_start", "cells": 1, "todo": 1, "device": "cpu", "results": "r.jsonl"})
+        progress({"type": "cell_start", "cell": cell})
+        for step in (25, 50):
+            progress({"type": "progress", "cell": cell, "event": ProgressEvent("pretrain", step, 100, {"loss": 6.5})})
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("  …")]
+    # One line at the first report; the second falls inside log_every.
+    assert lines == ["  … elmo · target-only · 0.05 · seed 0: pretrain 25/100 loss=6.5"]

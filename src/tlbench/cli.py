@@ -7,6 +7,7 @@ neither (see :mod:`tlbench.listing`).
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -80,7 +81,11 @@ def build_spec(systems: list[str], *, config_path: Optional[Path], **flags: Any)
 
 
 class _Progress:
-    """Rich progress: one bar for cells, one for the running cell's epochs/steps."""
+    """Rich progress: one bar for cells, one for the running cell's epochs/steps. Where the console is not a
+    terminal (a log file, CI), rich shows no bars: a plain line tells what the running cell does, at most every
+    ``log_every`` seconds, so a long run's log shows it is alive."""
+
+    log_every = 60.0
 
     def __init__(self, console, quiet: bool) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -90,6 +95,9 @@ class _Progress:
                                  TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"), console=console,
                                  disable=quiet, transient=False)
         self.cells = self.inner = None
+        self.label = ""
+        self.plain = not quiet and not console.is_terminal
+        self.last_line = float("-inf")
 
     def __enter__(self):
         self.progress.__enter__()
@@ -109,14 +117,22 @@ class _Progress:
         elif kind == "cell_start":
             if self.inner is not None:
                 p.remove_task(self.inner)
-            self.inner = p.add_task(f"  {event['cell'].label()}", total=None, metrics="")
+            self.label = event["cell"].label()
+            self.inner = p.add_task(f"  {self.label}", total=None, metrics="")
+            self.last_line = float("-inf")
         elif kind == "source_start":
             if self.inner is not None:
-                p.update(self.inner, description=f"  training {event['system']} on the source (seed {event['seed']})")
+                self.label = f"training {event['system']} on the source (seed {event['seed']})"
+                p.update(self.inner, description=f"  {self.label}")
         elif kind == "progress" and self.inner is not None:
             e = event["event"]
             shown = " ".join(f"{k}={v:.4g}" for k, v in list(e.metrics.items())[:3])
             p.update(self.inner, completed=e.step, total=e.total, metrics=f"{e.stage} {shown}")
+            if self.plain and time.monotonic() - self.last_line >= self.log_every:
+                self.last_line = time.monotonic()
+                of = f"/{e.total}" if e.total else ""
+                self.console.print(f"  … {self.label}: {e.stage} {e.step}{of} {shown}",
+                                   soft_wrap=True, markup=False)
         elif kind == "cell_end":
             r = event["result"]
             if self.inner is not None:
