@@ -37,6 +37,7 @@ Spell = Callable[[np.ndarray], np.ndarray]
 #: (width, filters) of the char CNN: ELMo's widths 1-7 with 2048 filters, cut to 1-5 and 512 for a CPU.
 CHAR_FILTERS = ((1, 32), (2, 32), (3, 64), (4, 128), (5, 256))
 CHAR_DIM = 16
+CHAR_BUCKET = 128
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,12 @@ class BiLM(nn.Module):
         if spell is None:
             raise ValueError("a char-CNN biLM needs spell= (the vocabulary's spellings)")
         distinct, inverse = torch.unique(ids, return_inverse=True)
-        chars = torch.from_numpy(spell(distinct.cpu().numpy())).to(ids.device)
-        return self.char_cnn(chars)[inverse]
+        chars = spell(distinct.cpu().numpy())
+        # Rows padded to a multiple of CHAR_BUCKET: a new tensor shape at every step fragments the CPU heap
+        # (RSS grew by megabytes per step without this).
+        rows = -(-len(chars) // CHAR_BUCKET) * CHAR_BUCKET
+        chars = np.pad(chars, ((0, rows - len(chars)), (0, 0)))
+        return self.char_cnn(torch.from_numpy(chars).to(ids.device))[inverse]
 
     def _direction(self, x: torch.Tensor, lstms: nn.ModuleList) -> list[torch.Tensor]:
         outs, h = [], x

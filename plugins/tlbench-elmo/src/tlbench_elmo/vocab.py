@@ -62,10 +62,10 @@ class Vocab:
         return self.ids(tokenize(text))
 
     # -- open ids and spellings (the char-CNN token layer) ---------------------------------------------
-    def _open_tables(self) -> tuple[dict[str, int], list[str], dict[tuple[int, int], np.ndarray]]:
+    def _open_tables(self) -> tuple[dict[str, int], list[str], dict[int, np.ndarray]]:
         tables = self.__dict__.get("_open")
         if tables is None:
-            tables = ({}, [], {})  # extra word -> id, extra words by id - len(self), spelling cache
+            tables = ({}, [], {})  # extra word -> id, extra words by id - len(self), spellings by max_chars
             object.__setattr__(self, "_open", tables)
         return tables
 
@@ -88,18 +88,23 @@ class Vocab:
         """The word of id ``i`` (an open id included)."""
         return self.words[i] if i < len(self.words) else self._open_tables()[1][i - len(self.words)]
 
-    def spellings(self, ids: Sequence[int], max_chars: int) -> np.ndarray:
+    def spellings(self, ids: Sequence[int] | np.ndarray, max_chars: int) -> np.ndarray:
         """(len(ids), max_chars + 2) int64 character ids of the words ``ids`` (open ids allowed)."""
-        spelled = self._open_tables()[2]
-        out = np.zeros((len(ids), max_chars + 2), dtype=np.int64)
-        for row, i in enumerate(ids):
-            i = int(i)
-            chars = spelled.get((i, max_chars))
-            if chars is None:
-                chars = spelled[(i, max_chars)] = _spell(self.word(i), i, max_chars)
-            out[row, : len(chars)] = chars
-        return out
-
+        tables = self._open_tables()[2]
+        table = tables.get(max_chars)
+        ids = np.asarray(ids, dtype=np.int64)
+        needed = int(ids.max()) + 1 if len(ids) else 0
+        if table is None or len(table) < needed:
+            # One table for every id spelled so far, extended in large steps: many small arrays kept alive
+            # between the biLM's large temporary tensors fragmented the heap (RSS grew ~10 MB per step).
+            done = 0 if table is None else len(table)
+            n = max(needed, len(self.words) + len(self._open_tables()[1]))
+            rows = np.zeros((n - done, max_chars + 2), dtype=np.int16)
+            for row, i in enumerate(range(done, n)):
+                chars = _spell(self.word(i), i, max_chars)
+                rows[row, : len(chars)] = chars
+            table = tables[max_chars] = rows if table is None else np.concatenate([table, rows])
+        return table[ids].astype(np.int64)
 
 def _spell(word: str, i: int, max_chars: int) -> np.ndarray:
     if i == PAD:
