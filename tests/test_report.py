@@ -206,6 +206,17 @@ def test_terminal_tables_flag_negative_transfer():
     assert not any(n.startswith("⚠") for t in tables for n in t.notes)
 
 
+def test_language_model_pretraining_gets_its_own_table():
+    lm = {"lm_text": "unlabeled", "lm_tokens_trained": 8_002_560, "lm_perplexity": 375.7, "lm_seconds": 663.7}
+    overrides = {("glove-cnn", "target-only", f, seed): {"info": dict(lm)} for f in FRACTIONS for seed in SEEDS}
+    overrides[("glove-cnn", "target-only", 1.0, SEEDS[0])]["info"]["lm_perplexity"] = 401.2  # another biLM
+    tables = terminal_tables(make_results(overrides=overrides))
+    lm_table = next(t for t in tables if t.title.startswith("language-model pretraining"))
+    assert lm_table.rows == [["glove-cnn", "target-only", "unlabeled", "8.00M", "376–401", "—", "664"]]
+    # Studies in which no system pretrained a language model have no such table.
+    assert not any(t.title.startswith("language-model") for t in terminal_tables(make_results()))
+
+
 def test_seed_table_keeps_its_shape():
     table = seed_table(make_results())
     assert table.columns == ["system", "strategy", "5%", "100%"] and len(table.rows) == 6

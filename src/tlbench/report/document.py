@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from tlbench.report.environment import environment
 from tlbench.report.protocol import file_warnings, study_warnings
 from tlbench.report.summary import BASELINE, Summary, latest_ok, split_studies, summarize
-from tlbench.report.tables import Table, accuracy_table, cost_table, gain_table
+from tlbench.report.tables import Table, accuracy_table, cost_table, gain_table, pretraining_table
 from tlbench.results import CellResult
 
 
@@ -44,6 +44,9 @@ def build_report(results: Iterable[CellResult]) -> Report:
         if any(g.strategy != BASELINE for g in summary.groups):
             tables.append(gain_table(summary))
         tables.append(cost_table(summary))
+        lm = pretraining_table(summary)
+        if lm is not None:
+            tables.append(lm)
         studies.append(StudyReport(summary, tables, study_warnings(summary)))
     status = Counter(r.status for r in {r.key: r for r in results}.values())
     return Report(studies, file_warnings(results, superseded), environment(cells), dict(status))
@@ -51,7 +54,7 @@ def build_report(results: Iterable[CellResult]) -> Report:
 
 def terminal_tables(results: list[CellResult]) -> list[Table]:
     """What ``tlbench compare`` and ``tlbench report`` print: per study the accuracy (seed-style) table, the gain
-    table and the cost table; protocol warnings are notes (``⚠ ...``) of the last table."""
+    table, the cost table and, when a system pretrained a language model, its pretraining table; protocol warnings are notes (``⚠ ...``) of the last table."""
     report = build_report(results)
     if not report.studies:
         rows = [[status, str(n)] for status, n in sorted(report.status.items())]

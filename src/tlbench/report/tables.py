@@ -168,6 +168,44 @@ def cost_table(summary: Summary) -> Table:
     return Table(f"cost on {study.label}", columns, rows, notes)
 
 
+#: Facts a system that pretrains a language model records in ``ctx.info`` (docs/writing-plugins.md); the report
+#: shows them when any cell of a study has ``lm_perplexity``.
+LM_COLUMNS = (("lm_text", "LM text"), ("lm_tokens_trained", "tokens trained"),
+              ("lm_perplexity", "held-out perplexity"), ("lm_source_perplexity", "source LM perplexity"),
+              ("lm_seconds", "LM pretraining s"))
+
+
+def _spread(values: list, digits: int) -> str:
+    """One value, or min–max when the row's cells differ (e.g. biLMs pretrained on different text)."""
+    numbers = [float(v) for v in values if isinstance(v, (int, float)) and np.isfinite(v)]
+    if not numbers:
+        texts = sorted({str(v) for v in values if v is not None})
+        return " / ".join(texts) if texts else "—"
+    low, high = min(numbers), max(numbers)
+    fmt = (lambda x: f"{x / 1e6:.2f}M") if digits < 0 else (lambda x: f"{x:,.{digits}f}")
+    return fmt(low) if np.isclose(low, high, rtol=1e-6) else f"{fmt(low)}–{fmt(high)}"
+
+
+def pretraining_table(summary: Summary) -> Table | None:
+    """Language-model pretraining per system × strategy (held-out perplexity, tokens, time), or None when no cell
+    of the study recorded ``lm_perplexity``."""
+    cells = [c for c in summary.study.cells if c.info.get("lm_perplexity") is not None]
+    if not cells:
+        return None
+    by_pair: dict[tuple[str, str], list[CellResult]] = defaultdict(list)
+    for c in cells:
+        by_pair[(c.system, c.strategy)].append(c)
+    digits = {"lm_tokens_trained": -1, "lm_perplexity": 0, "lm_source_perplexity": 0, "lm_seconds": 0}
+    rows = [[system, strategy, *(_spread([c.info.get(key) for c in group], digits.get(key, 0))
+                                 for key, _ in LM_COLUMNS)]
+            for (system, strategy), group in sorted(by_pair.items(), key=lambda kv: row_order(kv[0]))]
+    notes = ["perplexity on held-out pretraining text (never trained on), full softmax; a range when the row's "
+             "cells used different language models; LM pretraining s: the run that trained it (later cells reuse "
+             "the cached model)"]
+    return Table(f"language-model pretraining on {summary.study.label}", ["system", "strategy",
+                 *(label for _, label in LM_COLUMNS)], rows, notes)
+
+
 def environment_table(facts: dict[str, str]) -> Table:
     """The environment as a two-column table."""
     return Table("environment", ["fact", "value"], [[k, v] for k, v in facts.items()])

@@ -69,7 +69,7 @@ class ElmoSystem:
         bilm = _fitted_bilm(other, "import_embedding")
         self._check_same_bilm(other)
         self.pretrained_ = bilm.copy()
-        self.pretrained_.info["lm_text"] = f"imported ({bilm.info.get('lm_text', 'unknown')} of the other system)"
+        self.pretrained_.info["lm_text"] = f"imported ({bilm.info.get('lm_text', 'unknown')})"
         return len(self.pretrained_.bilm.state_dict())
 
     def adapt(self, target_texts: Sequence[str], ctx: Context, source_texts: Sequence[str] = ()) -> None:
