@@ -54,7 +54,8 @@ def build_report(results: Iterable[CellResult]) -> Report:
 
 def terminal_tables(results: list[CellResult]) -> list[Table]:
     """What ``tlbench compare`` and ``tlbench report`` print: per study the accuracy (seed-style) table, the gain
-    table, the cost table and, when a system pretrained a language model, its pretraining table; protocol warnings are notes (``⚠ ...``) of the last table."""
+    table, the cost table and, when a system pretrained a language model, its pretraining table; protocol
+    warnings are notes (``⚠ ...``) of the last table."""
     report = build_report(results)
     if not report.studies:
         rows = [[status, str(n)] for status, n in sorted(report.status.items())]

@@ -11,9 +11,10 @@
 - ``save(path)`` / ``load(path)``: safetensors + JSON; :func:`load_system` restores a system from a path alone.
 
 Documents are tokenised with ``tlbench.text.tokenize``; words outside the biLM's vocabulary (any characters) map to
-``<unk>`` (``tokens=words``) or keep their spelling for the char CNN (``tokens=chars``); a text without tokens is just the boundary tokens. Documents longer than ``max_len`` tokens are
-truncated: ``head+tail`` (default) keeps the first and last ``(max_len - 2) / 2`` tokens (reviews often state
-their verdict at the end), ``head`` the first ``max_len - 2``.
+``<unk>`` (``tokens=words``) or keep their spelling for the char CNN (``tokens=chars``); a text without tokens
+is just the boundary tokens. Documents longer than ``max_len`` tokens are truncated: ``head+tail`` (default)
+keeps the first and last ``(max_len - 2) / 2`` tokens (reviews often state their verdict at the end), ``head``
+the first ``max_len - 2``.
 """
 
 from __future__ import annotations
