@@ -13,7 +13,8 @@ from tlbench.errors import ConfigError
 
 #: Options of the biLM and of its pretraining; the cache key of a pretrained biLM is built from these.
 BILM_KEYS = ("tokens", "max_chars", "vocab_size", "dim", "hidden", "lm_dropout", "seq_len", "lm_batch_size",
-             "lm_lr", "num_samples", "max_tokens", "max_steps", "max_minutes", "glove", "pretrain_seed", "adapt_fraction", "heldout_fraction")
+             "lm_lr", "num_samples", "max_tokens", "max_steps", "max_minutes", "glove", "pretrain_seed",
+             "adapt_fraction", "heldout_fraction")
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {
