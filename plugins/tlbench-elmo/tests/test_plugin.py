@@ -38,3 +38,10 @@ def test_bad_options_are_config_errors(options, message):
 
     with pytest.raises(ConfigError, match=message):
         ElmoSystem(**options)
+
+
+def test_feature_cache_budget_defaults_to_a_share_of_memory():
+    from tlbench_elmo.system import feature_cache_budget
+
+    assert feature_cache_budget(100) == 100 * 2**20
+    assert feature_cache_budget(None) >= 256 * 2**20  # a third of any machine these tests run on

@@ -41,9 +41,11 @@ COMMON: dict[str, Any] = {
     # compares them); max_chars: UTF-8 bytes of a word the CNN reads.
     "tokens": "words", "max_chars": 20,
     "glove": True, "pretrain_seed": 0, "adapt_fraction": 0.5, "heldout_fraction": 0.02, "finetune_bilm": False,
-    "encoder": "attention", "dropout": 0.3, "truncate": "head+tail", "feature_cache_mb": 768, "min_steps": 150,
-    # None: the cores ctx.device allows. On a CPU shared with other jobs, 1 thread is ~3x faster than 2 for
-    # these small LSTMs (OpenMP threads wait on each other when the cores are oversubscribed; docs/elmo.md).
+    "encoder": "attention", "dropout": 0.3, "truncate": "head+tail", "feature_cache_mb": None, "min_steps": 150,
+    # feature_cache_mb None: a third of the machine's memory (the frozen biLM's features of the training set are
+    # kept in memory when they fit: 22,500 IMDB reviews need ~5 GB; see system.feature_cache_budget).
+    # cpu_threads None: the cores ctx.device allows. On a CPU shared with other jobs, 1 thread is ~3x faster than
+    # 2 for these small LSTMs (OpenMP threads wait on each other when the cores are oversubscribed; docs/elmo.md).
     "cpu_threads": None,
 }
 

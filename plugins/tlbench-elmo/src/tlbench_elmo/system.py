@@ -20,6 +20,7 @@ the first ``max_len - 2``.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,7 @@ class ElmoSystem:
             _check_labelled(valid, "validation")
             x_valid, y_valid = self._encode(valid.texts), np.asarray(valid.labels)
         # A frozen biLM gives the same vectors every epoch: compute them once when they fit the memory budget.
-        budget = float(self.options["feature_cache_mb"]) * 2**20
+        budget = feature_cache_budget(self.options["feature_cache_mb"])
         need = 5 * self.pretrained_.bilm.config.dim * 2 * sum(map(len, x_train + (x_valid if has_valid else [])))
         cache_features = not tune_bilm and need <= budget
         f_train = self._features(x_train, device, ctx) if cache_features else None
@@ -313,6 +314,17 @@ class ElmoSystem:
             for row, i in enumerate(idx):
                 out[i] = packed[row, : len(encoded[i])].clone()
         return out  # type: ignore[return-value]
+
+
+def feature_cache_budget(megabytes: float | None) -> float:
+    """Bytes the frozen biLM's training-set features may take in memory: ``megabytes``, or (None) a third of the
+    machine's physical memory (768 MB where that cannot be read)."""
+    if megabytes is not None:
+        return float(megabytes) * 2**20
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 3
+    except (AttributeError, ValueError, OSError):
+        return 768.0 * 2**20
 
 
 def _cuda_autocast(device: torch.device):
