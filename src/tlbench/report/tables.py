@@ -168,21 +168,29 @@ def cost_table(summary: Summary) -> Table:
     return Table(f"cost on {study.label}", columns, rows, notes)
 
 
-#: Facts a system that pretrains a language model records in ``ctx.info`` (docs/writing-plugins.md); the report
-#: shows them when any cell of a study has ``lm_perplexity``.
-LM_COLUMNS = (("lm_text", "LM text"), ("lm_tokens_trained", "tokens trained"),
-              ("lm_perplexity", "held-out perplexity"), ("lm_source_perplexity", "source LM perplexity"),
-              ("lm_seconds", "LM pretraining s"))
+def _millions(x: float) -> str:
+    return f"{x / 1e6:.2f}M"
 
 
-def _spread(values: list, digits: int) -> str:
-    """One value, or min–max when the row's cells differ (e.g. biLMs pretrained on different text)."""
+def _whole(x: float) -> str:
+    return _value(x, 0)
+
+
+#: Facts a system that pretrains a language model records in ``ctx.info`` (docs/writing-plugins.md), with their
+#: column labels and formats; the report shows them when any cell of a study has ``lm_perplexity``.
+LM_COLUMNS = (("lm_text", "LM text", str), ("lm_tokens_trained", "tokens trained", _millions),
+              ("lm_perplexity", "held-out perplexity", _whole),
+              ("lm_source_perplexity", "source LM perplexity", _whole), ("lm_seconds", "LM pretraining s", _whole))
+
+
+def _spread(values: list, fmt) -> str:
+    """One value, or min–max when the row's cells differ (e.g. biLMs pretrained on different text); text values
+    are listed."""
     numbers = [float(v) for v in values if isinstance(v, (int, float)) and np.isfinite(v)]
     if not numbers:
         texts = sorted({str(v) for v in values if v is not None})
         return " / ".join(texts) if texts else "—"
     low, high = min(numbers), max(numbers)
-    fmt = (lambda x: f"{x / 1e6:.2f}M") if digits < 0 else (lambda x: f"{x:,.{digits}f}")
     return fmt(low) if np.isclose(low, high, rtol=1e-6) else f"{fmt(low)}–{fmt(high)}"
 
 
@@ -195,15 +203,13 @@ def pretraining_table(summary: Summary) -> Table | None:
     by_pair: dict[tuple[str, str], list[CellResult]] = defaultdict(list)
     for c in cells:
         by_pair[(c.system, c.strategy)].append(c)
-    digits = {"lm_tokens_trained": -1, "lm_perplexity": 0, "lm_source_perplexity": 0, "lm_seconds": 0}
-    rows = [[system, strategy, *(_spread([c.info.get(key) for c in group], digits.get(key, 0))
-                                 for key, _ in LM_COLUMNS)]
+    rows = [[system, strategy, *(_spread([c.info.get(key) for c in group], fmt) for key, _, fmt in LM_COLUMNS)]
             for (system, strategy), group in sorted(by_pair.items(), key=lambda kv: row_order(kv[0]))]
     notes = ["perplexity on held-out pretraining text (never trained on), full softmax; a range when the row's "
              "cells used different language models; LM pretraining s: the run that trained it (later cells reuse "
              "the cached model)"]
     return Table(f"language-model pretraining on {summary.study.label}", ["system", "strategy",
-                 *(label for _, label in LM_COLUMNS)], rows, notes)
+                 *(label for _, label, _ in LM_COLUMNS)], rows, notes)
 
 
 def environment_table(facts: dict[str, str]) -> Table:
