@@ -140,19 +140,34 @@ class Embedding(Protocol):
     def get_config(self) -> dict[str, Any]: ...
 
 
+@runtime_checkable
 class Strategy(Protocol):
-    """How source knowledge reaches the target model.
+    """How source knowledge reaches the target model. Everything here is what the runner reads or calls.
 
-    ``requires``: capability names the system must offer. ``uses_source``: the strategy cannot run without a source
-    corpus; ``uses_target``: it trains on the target's labels (zero-shot does not, so its predictions are shared
-    across fractions). ``run`` gets a factory for fresh systems, the source side (or None) and
-    the target side (the training fraction, its validation part, unlabeled text); it never sees the test split.
+    - ``name``: the registered name; ``requires``: capability names the system must offer (see
+      :data:`CAPABILITIES`).
+    - ``uses_source``: the strategy cannot run without a source corpus (the runner skips, and reports, its cells
+      when no ``--source`` is given).
+    - ``uses_target``: it trains on the target's labels. When False (zero-shot) its predictions do not depend on
+      the target fraction, so the runner predicts once per (system, seed, strategy config) and shares them.
+    - ``uses_source_model``: ``run`` asks for ``source.fitted(ctx)``; executors train that model once, before the
+      cells that share it.
+    - ``unsupported(system)``: why this system cannot run the strategy (a one-line reason), or None when it can.
+      Called on a freshly created, untrained system while planning.
+    - ``run`` gets a factory for fresh systems, the source side (or None) and the target side (the training
+      fraction, its validation part, unlabeled text); it never sees the test split.
+    - ``get_config()``: JSON-able, with ``name``; part of every cell's key.
+
+    :class:`tlbench.strategies.base.BaseStrategy` provides all but ``run``.
     """
 
     name: str
     requires: tuple[str, ...]
     uses_source: bool
     uses_target: bool
+    uses_source_model: bool
+
+    def unsupported(self, system: System) -> str | None: ...
 
     def run(
         self,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tlbench.configurable import Configurable
 from tlbench.errors import Incompatible
 from tlbench.system import Context, SourceSide, System, missing_capabilities
 
 
-class BaseStrategy:
-    """Stores options (``get_config``), declares capabilities; subclasses implement ``run``."""
+class BaseStrategy(Configurable):
+    """Stores options (``self.options``: the defaults updated with what the user gave; ``get_config`` is
+    ``{"name": ..., **self.options}``), declares capabilities; subclasses implement ``run``."""
 
     name = "strategy"
     requires: tuple[str, ...] = ()
@@ -31,9 +33,6 @@ class BaseStrategy:
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         return {}
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, **self.options}
 
     def unsupported(self, system: System) -> str | None:
         """Why ``system`` cannot run this strategy (None when it can)."""

@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
 from tlbench.system import Context
 
 
-class TfidfLR:
+class TfidfLR(Configurable):
     name = "tfidf-lr"
 
     def __init__(self, ngram_max: int = 2, min_df: int = 2, max_features: int | None = 200_000,
@@ -27,11 +28,6 @@ class TfidfLR:
         self.C = C
         self.C_grid = tuple(C_grid)
         self.max_iter = max_iter
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "ngram_max": self.ngram_max, "min_df": self.min_df,
-                "max_features": self.max_features, "sublinear_tf": self.sublinear_tf, "C": self.C,
-                "C_grid": list(self.C_grid), "max_iter": self.max_iter}
 
     def _vectorizer(self, n_docs: int):
         from sklearn.feature_extraction.text import TfidfVectorizer

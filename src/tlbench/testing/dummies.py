@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tlbench.configurable import Configurable
 from tlbench.corpora.base import Corpus, CorpusOptions, Split
 from tlbench.system import Context, Vectors
 
@@ -42,7 +43,7 @@ def _tokens(text: str) -> list[str]:
     return text.lower().split()
 
 
-class KeywordSystem:
+class KeywordSystem(Configurable):
     """Naive Bayes-like word scores with a tiny learned "vector" per word (its score): offers prepare,
     export/import_vectors, init_from, adapt, save/load, so strategies can be tested without heavy backends."""
 
@@ -51,9 +52,6 @@ class KeywordSystem:
     def __init__(self, smoothing: float = 1.0, min_count: int = 1) -> None:
         self.smoothing = smoothing
         self.min_count = min_count
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "smoothing": self.smoothing, "min_count": self.min_count}
 
     def prepare(self, train: Split, ctx: Context) -> None:
         counts = Counter(w for t in train.texts for w in set(_tokens(t)))

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
 from tlbench.errors import ConfigError, DataError
 from tlbench.system import Context, Vectors
@@ -27,7 +28,7 @@ from tlbench_gensim import pooling as pool_ops
 from tlbench_gensim.training_text import word_counts
 
 
-class MeanLR:
+class MeanLR(Configurable):
     """Pooled word vectors + logistic regression.
 
     :param embedding: the Embedding whose vectors are pooled (trained on ``ctx.unlabeled`` in ``prepare`` when
@@ -57,11 +58,6 @@ class MeanLR:
         self.C = C
         self.C_grid = tuple(C_grid)
         self.max_iter = max_iter
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "embedding": self.embedding.get_config(), "pooling": self.pooling,
-                "sif_a": self.sif_a, "min_count": self.min_count, "max_words": self.max_words, "C": self.C,
-                "C_grid": list(self.C_grid), "max_iter": self.max_iter}
 
     # -- capabilities ---------------------------------------------------------------------------------------
     def prepare(self, train: Split, ctx: Context) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from tlbench.cache import content_key
+from tlbench.configurable import Configurable
 from tlbench.errors import ConfigError, DataError
 from tlbench.system import Context
 from tlbench_gensim.training_text import TOKENS_VERSION, TokenLists, fingerprint_texts, write_corpus_file
@@ -40,7 +41,7 @@ _MODEL_FILE = "word2vec.model"
 _FILE_MEMO: dict[tuple, Any] = {}
 
 
-class Word2VecEmbedding:
+class Word2VecEmbedding(Configurable):
     """Word2Vec vectors (gensim 4). Constructor options are gensim's (``dim`` is ``vector_size``); creating one
     reads nothing and trains nothing.
 
@@ -82,11 +83,9 @@ class Word2VecEmbedding:
         self.state_key_: str | None = None  # how the current vectors came to be (chained cache keys)
 
     # -- the Embedding protocol ---------------------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "path": self.path, "dim": None if self.path else self._dim,
-                **self._train_options(), "train_on_text": self.train_on_text, "adapt_epochs": self.adapt_epochs,
-                "workers": self.workers, "corpus_file": self.corpus_file, "binary": self.binary,
-                "limit": self.limit}
+    def config_extra(self) -> dict[str, Any]:
+        # A file's vectors have the file's size, whatever ``dim`` says.
+        return {"dim": None if self.path else self._dim, "sg": bool(self.sg)}
 
     @property
     def dim(self) -> int:
