@@ -5,7 +5,7 @@ import pytest
 
 from tlbench.errors import DataError
 from tlbench.testing.contracts import EmbeddingContract
-from tlbench_keras.glove import GloveEmbedding, parse_glove_text
+from tlbench.embeddings.glove import GloveEmbedding, parse_glove_text
 
 
 class TestPackagedGlove(EmbeddingContract):

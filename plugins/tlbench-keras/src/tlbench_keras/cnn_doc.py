@@ -25,24 +25,22 @@ from typing import Any
 
 import numpy as np
 
+from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
 from tlbench.device import Device
 from tlbench.errors import ConfigError, DataError, Incompatible
 from tlbench.system import Context, Vectors
 from tlbench_keras.documents import RESERVED, DocumentShaper
 
-_ARCH_KEYS = ("max_sentences", "max_words", "word_filters", "word_kernel", "word_kmax", "sentence_filters",
-              "sentence_kernel", "sentence_kmax", "hidden", "conv_activation", "dropout", "gaussian_noise",
-              "train_embedding")
 _WEIGHTS = "model.weights.h5"
 _STATE = "state.json"
 
 
-class CnnDocSystem:
+class CnnDocSystem(Configurable):
     """The CNN document model over a static embedding. Options are the model's hyper-parameters (the book's as
     defaults, see :class:`tlbench_keras.model.Architecture`) and training settings."""
 
-    def __init__(self, embedding: Any, *, name: str | None = None, max_sentences: int = 10, max_words: int = 30,
+    def __init__(self, embedding: Any, *, max_sentences: int = 10, max_words: int = 30,
                  word_filters: int = 30, word_kernel: int = 5, word_kmax: int = 3, sentence_filters: int = 16,
                  sentence_kernel: int = 5, sentence_kmax: int = 4, hidden: int = 64,
                  conv_activation: str = "relu", dropout: float = 0.3, gaussian_noise: float = 0.1,
@@ -53,7 +51,8 @@ class CnnDocSystem:
             raise ConfigError("cnn-doc needs a static embedding (with lookup and dim): compose it as "
                               "EMBEDDING+cnn-doc, e.g. glove+cnn-doc")
         self.embedding = embedding
-        self.name = name or f"{getattr(embedding, 'name', 'embedding')}+cnn-doc"
+        # The registry renames presets (glove-cnn) and compositions after creation.
+        self.name = f"{getattr(embedding, 'name', 'embedding')}+cnn-doc"
         self.max_sentences, self.max_words = int(max_sentences), int(max_words)
         self.word_filters, self.word_kernel, self.word_kmax = int(word_filters), int(word_kernel), int(word_kmax)
         self.sentence_filters, self.sentence_kernel = int(sentence_filters), int(sentence_kernel)
@@ -84,14 +83,10 @@ class CnnDocSystem:
     def architecture(self):
         from tlbench_keras.model import Architecture
 
-        return Architecture(**{k: getattr(self, k) for k in _ARCH_KEYS})
+        return Architecture(**{k: getattr(self, k) for k in _arch_keys()})
 
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "encoder": "cnn-doc", "embedding": self.embedding.get_config(),
-                **{k: getattr(self, k) for k in _ARCH_KEYS},
-                "min_count": self.min_count, "max_vocab": self.max_vocab, "epochs": self.epochs,
-                "patience": self.patience, "min_epochs": self.min_epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
-                "valid_fraction": self.valid_fraction, "jit_compile": self.jit_compile}
+    def config_extra(self) -> dict[str, Any]:
+        return {"encoder": "cnn-doc"}
 
     # -- capabilities ------------------------------------------------------------------------------------
     def prepare(self, train: Split, ctx: Context) -> None:
@@ -272,7 +267,7 @@ class CnnDocSystem:
         except (OSError, json.JSONDecodeError) as exc:
             raise DataError(f"{path} holds no saved cnn-doc model ({exc}): save one with save(path) first") from exc
         saved = state["config"]
-        differs = [k for k in _ARCH_KEYS if saved.get(k) != getattr(self, k)]
+        differs = [k for k in _arch_keys() if saved.get(k) != getattr(self, k)]
         if differs:
             raise Incompatible(f"the cnn-doc model saved in {path} has a different architecture "
                                f"({', '.join(differs)}); create the system with the same options")
@@ -314,6 +309,15 @@ class AdaptableCnnDocSystem(CnnDocSystem):
     def adapt(self, target_texts: Sequence[str], ctx: Context, source_texts: Sequence[str] = ()) -> None:
         """Continue the embedding's unsupervised training (source text first, then the target's) before fit."""
         self.embedding.adapt(target_texts, ctx, source_texts=source_texts)
+
+
+def _arch_keys() -> list[str]:
+    """The options that shape the network: the fields of :class:`tlbench_keras.model.Architecture`."""
+    from dataclasses import fields
+
+    from tlbench_keras.model import Architecture
+
+    return [f.name for f in fields(Architecture)]
 
 
 def cnn_doc(embedding: Any = None, **options: Any) -> CnnDocSystem:

