@@ -164,8 +164,7 @@ def print_tables(tables, console) -> None:
 def _tables(results):
     from tlbench import report
 
-    make = getattr(report, "terminal_tables", None)
-    return make(results) if make else [report.seed_table(results)]
+    return report.terminal_tables(results)
 
 
 @app.command()
@@ -333,10 +332,7 @@ def report(
         if not any(r.ok for r in records):
             raise TlbenchError(f"{path} holds no completed cell: run tlbench compare first")
         print_tables(_tables(records), console)
-        write = getattr(report_module, "write_report", None)
-        if write is None:
-            raise TlbenchError("this tlbench has no report writer")
-        written = write(path, out or path.parent / "report", formats)
+        written = report_module.write_report(path, out or path.parent / "report", formats)
         for p in written:
             console.print(f"wrote {p}")
     except TlbenchError as exc:

@@ -27,10 +27,6 @@ class Device:
         return self.kind if self.index is None else f"{self.kind}:{self.index}"
 
     @property
-    def is_gpu(self) -> bool:
-        return self.kind in ("cuda", "mps")
-
-    @property
     def cpu_threads(self) -> int:
         """Worker threads a CPU-bound library (gensim, tokenizers) should use."""
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -40,10 +36,6 @@ class Device:
         import torch
 
         return torch.device(str(self))
-
-    def tensorflow_name(self) -> str:
-        """This device as a TensorFlow device string (``/CPU:0``, ``/GPU:0``)."""
-        return "/CPU:0" if self.kind == "cpu" else f"/GPU:{self.index or 0}"
 
     @property
     def mixed_precision(self) -> str | None:

@@ -291,7 +291,7 @@ class StudyEnv:
         with Stopwatch() as train_clock:
             model = strategy.run(lambda: self.new_system(cell.system), source, target, ctx)
         source_seconds = source.seconds if source else 0.0
-        memo_key = content_key(cell.system, cell.seed, "zero-shot") if not strategy.uses_target else None
+        memo_key = content_key(cell.system, cell.seed, strategy.get_config()) if not strategy.uses_target else None
         if memo_key and memo_key in self._predictions:
             proba, predict_seconds = self._predictions[memo_key]
         else:
