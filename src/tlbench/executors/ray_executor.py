@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import logging
 import os
 import socket
 import tarfile
@@ -164,12 +165,14 @@ class _Driver:
         if self.ray.is_initialized():
             return False
         _check_reachable(self.address)
+        _agree_on_token_auth()
         try:
             self.ray.init(address=self.address, logging_level="WARNING")
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = self.address or "$RAY_ADDRESS / a new local cluster"
             raise TlbenchError(f"cannot start or reach the Ray cluster at {where}: {_one_line(exc)}; start one "
-                               "with `ray start --head` or check --address") from None
+                               "with `ray start --head`, check --address, and give a token-authenticated cluster's "
+                               "token ($RAY_AUTH_TOKEN, $RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)") from None
         return True
 
     # -- planning -------------------------------------------------------------------------------------------
@@ -333,6 +336,31 @@ def _check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
     except OSError as exc:
         raise TlbenchError(f"no Ray cluster answers at {address} ({exc.strerror or exc}); start one with "
                            "`ray start --head` (then --address auto) or check --address") from None
+
+
+def _agree_on_token_auth() -> None:
+    """Use Ray's token authentication when a token is available, as ``ray start`` does.
+
+    Since Ray 2.59 ``ray start --head`` turns token authentication on whenever a token exists (``$RAY_AUTH_TOKEN``,
+    ``$RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``), but a driver connecting to that cluster only does so when
+    ``RAY_AUTH_MODE=token`` is set (Ray 2.60): without this it retries "Authentication token is missing" and
+    fails. An explicit ``RAY_AUTH_MODE`` is respected; older Rays have no token authentication.
+    """
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:
+        return
+    quiet = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # Ray would warn that token authentication is on, which is the point
+    try:
+        maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    finally:
+        quiet.setLevel(level)
 
 
 class _EventSink:
