@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from tlbench.configurable import constructor_parameters
+from tlbench.configurable import constructor_parameters, stored_option
 
 
 class ConfigContract:
@@ -24,7 +24,13 @@ class ConfigContract:
         assert not missing, f"get_config() lacks constructor parameter(s) {missing}: cache keys would ignore them"
 
     def test_constructor_only_stores(self):
-        component = self.make_component()
+        # A fresh instance with the same options (make_component may return a fitted or loaded one).
+        given = self.make_component()
+        kwargs: dict = {}
+        for p in constructor_parameters(given):
+            value = stored_option(given, p.name)
+            kwargs.update(value if p.kind is inspect.Parameter.VAR_KEYWORD else {p.name: value})
+        component = type(given)(**kwargs)
         params = {p.name for p in constructor_parameters(component)}
         allowed = params | {f"_{p}" for p in params} | {"name"}
         extra = [k for k in vars(component) if k not in allowed and not k.endswith("_")]

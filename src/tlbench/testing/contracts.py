@@ -33,8 +33,9 @@ __all__ = ["ConfigContract", "CorpusContract", "EmbeddingContract", "StrategyCon
 
 
 class SystemContract(ConfigContract):
-    #: Accuracy the system must reach on the balanced binary held-out slice (chance: 0.5).
-    min_accuracy = 0.55
+    #: Accuracy the system must reach on the balanced binary held-out slice (chance: 0.5). None skips the bar:
+    #: only for settings deliberately too small to learn; say why where you set it.
+    min_accuracy: float | None = 0.55
     #: Accuracy on the three-class slice (chance: 1/3); None skips the multi-class check.
     min_multiclass_accuracy: float | None = 0.45
     n_train = 160
@@ -77,7 +78,7 @@ class SystemContract(ConfigContract):
         assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-4)
         assert list(train.texts) == before[0] and np.array_equal(train.labels, before[1]), "inputs were mutated"
         accuracy = float((proba.argmax(axis=1) == test.labels).mean())
-        assert accuracy >= self.min_accuracy, f"accuracy {accuracy:.3f} < {self.min_accuracy}"
+        assert self.min_accuracy is None or accuracy >= self.min_accuracy, f"accuracy {accuracy:.3f} < {self.min_accuracy}"
 
     def test_multiclass(self):
         if self.min_multiclass_accuracy is None:

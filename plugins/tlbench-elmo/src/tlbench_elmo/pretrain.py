@@ -71,7 +71,7 @@ class Pretrained:
     @classmethod
     def load(cls, path: Path) -> Pretrained:
         """A biLM saved by :meth:`save` (the folder holds ``bilm.safetensors`` and ``bilm.json``)."""
-        state, meta = load_weights(path, "bilm", what="elmo biLM")
+        state, meta = load_weights(path, "bilm", what="biLM")
         bilm = BiLM(BiLMConfig(**meta["config"]))
         bilm.load_state_dict(state)
         return cls(bilm, Vocab(tuple(meta["vocab"])), meta["key"], meta.get("info", {}))
