@@ -10,6 +10,9 @@ class TestBertContract(SystemContract):
 
     n_train = 32
     n_test = 16
+    # A tiny model on 32 reviews does not beat chance: the bars are off (accuracy: bench/, docs/bert.md).
+    min_accuracy = None
+    min_multiclass_accuracy = None
 
     def make_system(self):
         return make_tiny()
