@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -52,14 +53,13 @@ def _split_list(value: Optional[str]) -> Optional[list[str]]:
 
 def build_spec(systems: list[str], *, config_path: Optional[Path], **flags: Any):
     """A StudySpec from flags over tlbench.toml over defaults."""
-    from tlbench.config import data_dir, parse_options, read_config, seeds_from
+    from tlbench.config import data_dir, parse_options, read_config, route_options, seeds_from
     from tlbench.study import StudySpec
 
     config = read_config(config_path)
     study = dict(config.get("study", {}))
     options = parse_options(flags.pop("option") or [])
-    system_options = {**config.get("systems", {})}
-    strategy_options = {**config.get("strategies", {})}
+    sections = {k: {n: dict(o) for n, o in config.get(k, {}).items()} for k in ("systems", "strategies", "corpora")}
     executor = flags.pop("executor") or study.pop("executor", "local")
     address = flags.pop("address") or study.pop("address", None)
     study.pop("executor", None)
@@ -67,13 +67,11 @@ def build_spec(systems: list[str], *, config_path: Optional[Path], **flags: Any)
     for key, value in flags.items():
         if value is not None and key != "data_dir":
             study[key] = value
-    systems = systems or study.get("systems") or []
-    strategies = study.get("strategies", ["target-only"])
-    for name, opts in options.items():
-        (strategy_options if name in strategies else system_options).setdefault(name, {}).update(opts)
-    study.update(systems=list(systems), strategies=list(strategies),
-                 seeds=seeds_from(study.get("seeds", 3)), system_options=system_options,
-                 strategy_options=strategy_options, corpus_options=config.get("corpora", {}),
+    study.update(systems=list(systems or study.get("systems") or []),
+                 strategies=list(study.get("strategies", ["target-only"])))
+    route_options(options, study, sections)
+    study.update(seeds=seeds_from(study.get("seeds", 3)), system_options=sections["systems"],
+                 strategy_options=sections["strategies"], corpus_options=sections["corpora"],
                  data_dir=str(data_dir(flags.get("data_dir"), config)))
     if not study.get("target"):
         raise TlbenchError("no target corpus: pass --target (e.g. --target imdb) or set [study] target")
@@ -206,7 +204,8 @@ def compare(
             cache_dir=str(cache_dir) if cache_dir else None, option=option, max_train=max_train,
             max_test=max_test, max_source=max_source, executor=executor, address=address, retries=retries,
             allow_download=allow_download)
-        _run_and_show(spec, executor_name, address_value, console, as_json)
+        with _warnings_shown():
+            _run_and_show(spec, executor_name, address_value, console, as_json)
     except TlbenchError as exc:
         _fail(str(exc))
     except ValueError as exc:
@@ -229,11 +228,50 @@ def _run_and_show(spec, executor: str, address: Optional[str], console, as_json:
 
         for r in results:
             print(json.dumps(r.to_dict()))
-        return
-    print_tables(_tables(results), console)
-    if recipe is not None and recipe.reference:
-        _print_reference(recipe, results, console)
-    console.print(f"results: {spec.results_path}  (tlbench report {spec.results_path} for plots and statistics)")
+    else:
+        if any(r.ok for r in results):
+            print_tables(_tables(results), console)
+        if recipe is not None and recipe.reference:
+            _print_reference(recipe, results, console)
+        console.print(f"results: {spec.results_path}  (tlbench report {spec.results_path} for plots and statistics)")
+    _exit_status(results, len(cells))
+
+
+def _exit_status(results, n_cells: int) -> None:
+    """Exit 1 when some cells failed (with a summary line), 2 when every cell was skipped; else return (0)."""
+    from rich.markup import escape
+
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        first = escape(f"{failed[0].system} · {failed[0].strategy}: {failed[0].error}")
+        _console(stderr=True).print(f"[bold red]{len(failed)} of {n_cells} cells failed[/] (first: {first}); "
+                                    "rerun the same command to retry them", soft_wrap=True)
+        raise typer.Exit(1)
+    if results and not any(r.ok for r in results):
+        _fail(f"nothing ran: all {n_cells} cells were skipped ({results[0].error})")
+
+
+@contextmanager
+def _warnings_shown():
+    """Warnings tlbench raises (a damaged results line) as ``warning:`` lines on stderr, each once."""
+    import warnings
+
+    from tlbench.results import CorruptLineWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CorruptLineWarning)
+        try:
+            yield
+        finally:
+            from rich.markup import escape
+
+            shown = set()
+            for w in caught:
+                if not issubclass(w.category, CorruptLineWarning):
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+                elif str(w.message) not in shown:
+                    shown.add(str(w.message))
+                    _console(stderr=True).print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True)
 
 
 def _print_reference(recipe, results, console) -> None:
@@ -283,9 +321,11 @@ def reproduce(
 def data(
     data_dir: Annotated[Optional[Path], typer.Option(help="Where corpora files are.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="Study config (default ./tlbench.toml).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Read and parse every corpus found (catches truncated "
+                                                        "or unusable files; caches what it parses).")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ):
-    """Show which corpora are found where, their sizes, and what is missing."""
+    """Show which corpora are found where, their sizes and labels, whether they were checked, what is missing."""
     from tlbench.config import data_dir as resolve_data_dir, read_config
     from tlbench.corpora.availability import availability
 
@@ -293,21 +333,39 @@ def data(
         directory = resolve_data_dir(str(data_dir) if data_dir else None, read_config(config))
     except TlbenchError as exc:
         _fail(str(exc))
-    rows = availability(directory)
+    rows = availability(directory, check=check)
     if as_json:
         import json
 
         print(json.dumps({"data_dir": str(directory), "corpora": rows}, indent=2))
-        return
+    else:
+        _print_availability(directory, rows)
+    if any(r["found"] and r.get("error") for r in rows):
+        raise typer.Exit(1)
+
+
+def _print_availability(directory: Path, rows: list[dict[str, Any]]) -> None:
+    from rich.markup import escape
+
     console = _console()
-    console.print(f"data dir: [bold]{directory}[/]")
+    console.print(f"data dir: [bold]{escape(str(directory))}[/]")
     for row in rows:
-        if row["found"]:
-            console.print(f"[green]✓[/] [bold]{row['corpus']}[/]  {row['variant']}  {row['size']}", soft_wrap=True)
-            for f in row["files"]:
-                console.print(f"    {f}", soft_wrap=True)
+        name = f"[bold]{escape(row['corpus'])}[/]"
+        if not row["found"]:
+            console.print(f"[yellow]✗[/] {name}  {escape(row['error'])}", soft_wrap=True)
+            continue
+        found = escape(f"{row['variant']}  {row['size']}")
+        if row.get("error"):
+            console.print(f"[red]✗[/] {name}  found ({found}) but unusable: {escape(row['error'])}", soft_wrap=True)
+        elif row["checked"]:
+            sizes = ", ".join(f"{k} {v:,}" for k, v in row["sizes"].items())
+            console.print(f"[green]✓[/] {name}  {found}  checked: labels {escape(', '.join(row['labels']))}; "
+                          f"{sizes}", soft_wrap=True)
         else:
-            console.print(f"[yellow]✗[/] [bold]{row['corpus']}[/]  {row['error']}", soft_wrap=True)
+            console.print(f"[yellow]?[/] {name}  {found}  found, not checked (tlbench data --check reads it)",
+                          soft_wrap=True)
+        for f in row["files"]:
+            console.print(f"    {escape(f)}", soft_wrap=True)
 
 
 @app.command()
@@ -329,14 +387,15 @@ def report(
             raise TlbenchError(f"unknown report format(s) {', '.join(unknown)}: use {', '.join(report_module.FORMATS)}")
         if not path.exists():
             raise TlbenchError(f"no results file at {path}: give the results.jsonl written by tlbench compare")
-        records = list(ResultStore(path).latest().values())
-        if not any(r.ok for r in records):
-            raise TlbenchError(f"{path} holds no completed cell: run tlbench compare first")
-        print_tables(_tables(records), console)
-        write = getattr(report_module, "write_report", None)
-        if write is None:
-            raise TlbenchError("this tlbench has no report writer")
-        written = write(path, out or path.parent / "report", formats)
+        with _warnings_shown():
+            records = list(ResultStore(path).latest().values())
+            if not any(r.ok for r in records):
+                raise TlbenchError(f"{path} holds no completed cell: run tlbench compare first")
+            print_tables(_tables(records), console)
+            write = getattr(report_module, "write_report", None)
+            if write is None:
+                raise TlbenchError("this tlbench has no report writer")
+            written = write(path, out or path.parent / "report", formats)
         for p in written:
             console.print(f"wrote {p}")
     except TlbenchError as exc:
