@@ -1,37 +1,24 @@
 """The command line: ``tlbench list | compare | data | report | reproduce``.
 
-rich and typer live here only; the rest of tlbench is a library. ``tlbench list`` takes a fast path that imports
-neither (see :mod:`tlbench.listing`).
+rich and typer live here and in :mod:`tlbench.cli_outcome` only; the rest of tlbench is a library.
+``tlbench list`` takes a fast path that imports neither (see :mod:`tlbench.listing`).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
+from tlbench.cli_outcome import console as _console, fail as _fail, print_availability, warnings_shown
 from tlbench.errors import TlbenchError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Transfer learning workbench for text classification: which transfer approach helps your "
                        "data, at your label budget, at what cost.")
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
-
-
-def _fail(message: str) -> None:
-    from rich.markup import escape
-
-    _console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @app.command("list")
@@ -204,7 +191,7 @@ def compare(
             cache_dir=str(cache_dir) if cache_dir else None, option=option, max_train=max_train,
             max_test=max_test, max_source=max_source, executor=executor, address=address, retries=retries,
             allow_download=allow_download)
-        with _warnings_shown():
+        with warnings_shown():
             _run_and_show(spec, executor_name, address_value, console, as_json)
     except TlbenchError as exc:
         _fail(str(exc))
@@ -213,6 +200,7 @@ def compare(
 
 
 def _run_and_show(spec, executor: str, address: Optional[str], console, as_json: bool, recipe=None) -> None:
+    from tlbench.cli_outcome import exit_status
     from tlbench.plugins import get_registry
     from tlbench.results import ResultStore
     from tlbench.runner import StudyEnv, run_study
@@ -234,44 +222,7 @@ def _run_and_show(spec, executor: str, address: Optional[str], console, as_json:
         if recipe is not None and recipe.reference:
             _print_reference(recipe, results, console)
         console.print(f"results: {spec.results_path}  (tlbench report {spec.results_path} for plots and statistics)")
-    _exit_status(results, len(cells))
-
-
-def _exit_status(results, n_cells: int) -> None:
-    """Exit 1 when some cells failed (with a summary line), 2 when every cell was skipped; else return (0)."""
-    from rich.markup import escape
-
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        first = escape(f"{failed[0].system} · {failed[0].strategy}: {failed[0].error}")
-        _console(stderr=True).print(f"[bold red]{len(failed)} of {n_cells} cells failed[/] (first: {first}); "
-                                    "rerun the same command to retry them", soft_wrap=True)
-        raise typer.Exit(1)
-    if results and not any(r.ok for r in results):
-        _fail(f"nothing ran: all {n_cells} cells were skipped ({results[0].error})")
-
-
-@contextmanager
-def _warnings_shown():
-    """Warnings tlbench raises (a damaged results line) as ``warning:`` lines on stderr, each once."""
-    import warnings
-
-    from tlbench.results import CorruptLineWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CorruptLineWarning)
-        try:
-            yield
-        finally:
-            from rich.markup import escape
-
-            shown = set()
-            for w in caught:
-                if not issubclass(w.category, CorruptLineWarning):
-                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-                elif str(w.message) not in shown:
-                    shown.add(str(w.message))
-                    _console(stderr=True).print(f"[yellow]warning:[/] {escape(str(w.message))}", soft_wrap=True)
+    exit_status(results, len(cells))
 
 
 def _print_reference(recipe, results, console) -> None:
@@ -339,33 +290,9 @@ def data(
 
         print(json.dumps({"data_dir": str(directory), "corpora": rows}, indent=2))
     else:
-        _print_availability(directory, rows)
+        print_availability(directory, rows)
     if any(r["found"] and r.get("error") for r in rows):
         raise typer.Exit(1)
-
-
-def _print_availability(directory: Path, rows: list[dict[str, Any]]) -> None:
-    from rich.markup import escape
-
-    console = _console()
-    console.print(f"data dir: [bold]{escape(str(directory))}[/]")
-    for row in rows:
-        name = f"[bold]{escape(row['corpus'])}[/]"
-        if not row["found"]:
-            console.print(f"[yellow]✗[/] {name}  {escape(row['error'])}", soft_wrap=True)
-            continue
-        found = escape(f"{row['variant']}  {row['size']}")
-        if row.get("error"):
-            console.print(f"[red]✗[/] {name}  found ({found}) but unusable: {escape(row['error'])}", soft_wrap=True)
-        elif row["checked"]:
-            sizes = ", ".join(f"{k} {v:,}" for k, v in row["sizes"].items())
-            console.print(f"[green]✓[/] {name}  {found}  checked: labels {escape(', '.join(row['labels']))}; "
-                          f"{sizes}", soft_wrap=True)
-        else:
-            console.print(f"[yellow]?[/] {name}  {found}  found, not checked (tlbench data --check reads it)",
-                          soft_wrap=True)
-        for f in row["files"]:
-            console.print(f"    {escape(f)}", soft_wrap=True)
 
 
 @app.command()
@@ -387,7 +314,7 @@ def report(
             raise TlbenchError(f"unknown report format(s) {', '.join(unknown)}: use {', '.join(report_module.FORMATS)}")
         if not path.exists():
             raise TlbenchError(f"no results file at {path}: give the results.jsonl written by tlbench compare")
-        with _warnings_shown():
+        with warnings_shown():
             records = list(ResultStore(path).latest().values())
             if not any(r.ok for r in records):
                 raise TlbenchError(f"{path} holds no completed cell: run tlbench compare first")
