@@ -346,3 +346,23 @@ def test_lock_is_a_tlbench_error_when_out_cannot_be_created(tmp_path):
     with pytest.raises(TlbenchError, match="is a file"):
         with ResultStore(tmp_path / "f" / "results.jsonl").lock():
             pass
+
+
+def test_entries_that_can_only_pickle_are_signed_and_refused_unless_the_signature_matches(tmp_path, monkeypatch):
+    from tlbench.cache import ContentCache, key_file
+
+    monkeypatch.setenv("TLBENCH_CACHE_KEY_FILE", str(tmp_path / "keys" / "cache.key"))
+    cache = ContentCache(tmp_path / "content")
+    good = cache.put_signed("word2vec", "k1", lambda d: (d / "word2vec.model").write_bytes(b"model bytes"))
+    assert cache.get_verified("word2vec", "k1") == good
+    assert key_file().stat().st_mode & 0o777 == 0o600
+    (good / "word2vec.model").write_bytes(b"planted bytes")  # changed after signing
+    assert cache.get_verified("word2vec", "k1") is None
+    planted = cache.put("word2vec", "k2", lambda d: (d / "word2vec.model").write_bytes(b"x"))  # no signature
+    assert planted is not None and cache.get_verified("word2vec", "k2") is None
+    (planted / ".hmac").write_text("0" * 64)  # a guessed signature
+    assert cache.get_verified("word2vec", "k2") is None
+    monkeypatch.setenv("TLBENCH_CACHE_KEY_FILE", str(tmp_path / "other.key"))  # another user's key
+    cache.put_signed("word2vec", "k3", lambda d: (d / "word2vec.model").write_bytes(b"y"))
+    monkeypatch.setenv("TLBENCH_CACHE_KEY_FILE", str(tmp_path / "keys" / "cache.key"))
+    assert cache.get_verified("word2vec", "k3") is None
