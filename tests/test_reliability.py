@@ -203,6 +203,7 @@ def test_a_study_where_every_cell_is_skipped_is_exit_2(tmp_path):
     ("tfidf-lr.bogus=1", "system tfidf-lr has no option bogus; it takes: ngram_max, min_df"),
     ("tfidf_lr.C=1", "'tfidf_lr' is not in this study: did you mean 'tfidf-lr'"),
     ("tfidf-lr.C_grid=[1, 2", "not valid TOML"),
+    ("tfidf-lr.C=high", "option C takes float | None, not the text 'high'"),
     ("target.txt_column=body", "has no option txt_column (did you mean 'text_column'"),
 ])
 def test_bad_options_are_one_line_errors(tmp_path, option, message):

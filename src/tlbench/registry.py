@@ -79,6 +79,12 @@ def check_options(factory: Callable[..., Any], options: dict[str, Any], what: st
         hint = suggest(unknown[0], taken) if len(unknown) == 1 else ""
         raise ConfigError(f"{what} has no option {', '.join(unknown)}{' (' + hint + ')' if 'did you' in hint else ''}; "
                           f"it takes: {', '.join(taken) or 'none'}")
+    for p in params:
+        value, kind = options.get(p.name), p.annotation
+        # a word where a number or a switch is expected: say so now, not as a TypeError inside training
+        if isinstance(value, str) and isinstance(kind, str) and "str" not in kind and "Any" not in kind \
+                and any(t in kind for t in ("int", "float", "bool")):
+            raise ConfigError(f"{what}: option {p.name} takes {kind}, not the text {value!r}")
 
 
 def _named(system: Any, name: str) -> Any:
