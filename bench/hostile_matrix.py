@@ -2,7 +2,7 @@
 planted cache files, edited corpora, a damaged results line. Every case runs the real ``tlbench`` command in a
 subprocess and the script counts what the issue's targets count.
 
-    flock /tmp/tlbench-heavy.lock .venv/bin/python bench/hostile_matrix.py
+    flock /tmp/tlbench-heavy.lock .venv/bin/python -u bench/hostile_matrix.py [STEP ...]
 
 Prints one line per case (exit status, what was expected) and the totals: tracebacks, planted-file executions,
 stale cells, duplicate cells, cases whose exit status was not the expected one.
@@ -197,8 +197,11 @@ def main() -> None:
         tmp = Path(d)
         env_cache = tmp / "cache"
         os.environ["TLBENCH_CACHE_DIR"] = str(env_cache)
-        for step in (bad_files, bad_flags, planted, stale, kill_and_concurrent):
-            step(tmp)
+        steps = (bad_files, bad_flags, planted, stale, kill_and_concurrent)
+        chosen = sys.argv[1:] or [step.__name__ for step in steps]  # e.g. `bad_flags stale` runs only those
+        for step in steps:
+            if step.__name__ in chosen:
+                step(tmp)
     print(json.dumps(TOTALS))
 
 
