@@ -1,7 +1,7 @@
 """The command line: ``tlbench list | compare | data | report | reproduce``.
 
-rich and typer live here only; the rest of tlbench is a library. ``tlbench list`` takes a fast path that imports
-neither (see :mod:`tlbench.listing`).
+rich and typer live here and in :mod:`tlbench.cli_outcome` only; the rest of tlbench is a library.
+``tlbench list`` takes a fast path that imports neither (see :mod:`tlbench.listing`).
 """
 
 from __future__ import annotations
@@ -13,24 +13,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from tlbench.cli_outcome import console as _console, fail as _fail, print_availability, warnings_shown
 from tlbench.errors import TlbenchError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Transfer learning workbench for text classification: which transfer approach helps your "
                        "data, at your label budget, at what cost.")
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
-
-
-def _fail(message: str) -> None:
-    from rich.markup import escape
-
-    _console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @app.command("list")
@@ -52,14 +40,13 @@ def _split_list(value: Optional[str]) -> Optional[list[str]]:
 
 def build_spec(systems: list[str], *, config_path: Optional[Path], **flags: Any):
     """A StudySpec from flags over tlbench.toml over defaults."""
-    from tlbench.config import data_dir, parse_options, read_config, seeds_from
+    from tlbench.config import data_dir, parse_options, read_config, route_options, seeds_from
     from tlbench.study import StudySpec
 
     config = read_config(config_path)
     study = dict(config.get("study", {}))
     options = parse_options(flags.pop("option") or [])
-    system_options = {**config.get("systems", {})}
-    strategy_options = {**config.get("strategies", {})}
+    sections = {k: {n: dict(o) for n, o in config.get(k, {}).items()} for k in ("systems", "strategies", "corpora")}
     executor = flags.pop("executor") or study.pop("executor", "local")
     address = flags.pop("address") or study.pop("address", None)
     study.pop("executor", None)
@@ -67,13 +54,11 @@ def build_spec(systems: list[str], *, config_path: Optional[Path], **flags: Any)
     for key, value in flags.items():
         if value is not None and key != "data_dir":
             study[key] = value
-    systems = systems or study.get("systems") or []
-    strategies = study.get("strategies", ["target-only"])
-    for name, opts in options.items():
-        (strategy_options if name in strategies else system_options).setdefault(name, {}).update(opts)
-    study.update(systems=list(systems), strategies=list(strategies),
-                 seeds=seeds_from(study.get("seeds", 3)), system_options=system_options,
-                 strategy_options=strategy_options, corpus_options=config.get("corpora", {}),
+    study.update(systems=list(systems or study.get("systems") or []),
+                 strategies=list(study.get("strategies", ["target-only"])))
+    route_options(options, study, sections)
+    study.update(seeds=seeds_from(study.get("seeds", 3)), system_options=sections["systems"],
+                 strategy_options=sections["strategies"], corpus_options=sections["corpora"],
                  data_dir=str(data_dir(flags.get("data_dir"), config)))
     if not study.get("target"):
         raise TlbenchError("no target corpus: pass --target (e.g. --target imdb) or set [study] target")
@@ -205,7 +190,8 @@ def compare(
             cache_dir=str(cache_dir) if cache_dir else None, option=option, max_train=max_train,
             max_test=max_test, max_source=max_source, executor=executor, address=address, retries=retries,
             allow_download=allow_download)
-        _run_and_show(spec, executor_name, address_value, console, as_json)
+        with warnings_shown():
+            _run_and_show(spec, executor_name, address_value, console, as_json)
     except TlbenchError as exc:
         _fail(str(exc))
     except ValueError as exc:
@@ -213,6 +199,7 @@ def compare(
 
 
 def _run_and_show(spec, executor: str, address: Optional[str], console, as_json: bool, recipe=None) -> None:
+    from tlbench.cli_outcome import exit_status
     from tlbench.plugins import get_registry
     from tlbench.results import ResultStore
     from tlbench.runner import StudyEnv, run_study
@@ -228,11 +215,13 @@ def _run_and_show(spec, executor: str, address: Optional[str], console, as_json:
 
         for r in results:
             print(json.dumps(r.to_dict()))
-        return
-    print_tables(_tables(results), console)
-    if recipe is not None and recipe.reference:
-        _print_reference(recipe, results, console)
-    console.print(f"results: {spec.results_path}  (tlbench report {spec.results_path} for plots and statistics)")
+    else:
+        if any(r.ok for r in results):
+            print_tables(_tables(results), console)
+        if recipe is not None and recipe.reference:
+            _print_reference(recipe, results, console)
+        console.print(f"results: {spec.results_path}  (tlbench report {spec.results_path} for plots and statistics)")
+    exit_status(results, len(cells))
 
 
 def _print_reference(recipe, results, console) -> None:
@@ -282,9 +271,11 @@ def reproduce(
 def data(
     data_dir: Annotated[Optional[Path], typer.Option(help="Where corpora files are.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="Study config (default ./tlbench.toml).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Read and parse every corpus found (catches truncated "
+                                                        "or unusable files; caches what it parses).")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ):
-    """Show which corpora are found where, their sizes, and what is missing."""
+    """Show which corpora are found where, their sizes and labels, whether they were checked, what is missing."""
     from tlbench.config import data_dir as resolve_data_dir, read_config
     from tlbench.corpora.availability import availability
 
@@ -292,21 +283,15 @@ def data(
         directory = resolve_data_dir(str(data_dir) if data_dir else None, read_config(config))
     except TlbenchError as exc:
         _fail(str(exc))
-    rows = availability(directory)
+    rows = availability(directory, check=check)
     if as_json:
         import json
 
         print(json.dumps({"data_dir": str(directory), "corpora": rows}, indent=2))
-        return
-    console = _console()
-    console.print(f"data dir: [bold]{directory}[/]")
-    for row in rows:
-        if row["found"]:
-            console.print(f"[green]✓[/] [bold]{row['corpus']}[/]  {row['variant']}  {row['size']}", soft_wrap=True)
-            for f in row["files"]:
-                console.print(f"    {f}", soft_wrap=True)
-        else:
-            console.print(f"[yellow]✗[/] [bold]{row['corpus']}[/]  {row['error']}", soft_wrap=True)
+    else:
+        print_availability(directory, rows)
+    if any(r["found"] and r.get("error") for r in rows):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -328,11 +313,12 @@ def report(
             raise TlbenchError(f"unknown report format(s) {', '.join(unknown)}: use {', '.join(report_module.FORMATS)}")
         if not path.exists():
             raise TlbenchError(f"no results file at {path}: give the results.jsonl written by tlbench compare")
-        records = list(ResultStore(path).latest().values())
-        if not any(r.ok for r in records):
-            raise TlbenchError(f"{path} holds no completed cell: run tlbench compare first")
-        print_tables(_tables(records), console)
-        written = report_module.write_report(path, out or path.parent / "report", formats)
+        with warnings_shown():
+            records = list(ResultStore(path).latest().values())
+            if not any(r.ok for r in records):
+                raise TlbenchError(f"{path} holds no completed cell: run tlbench compare first")
+            print_tables(_tables(records), console)
+            written = report_module.write_report(path, out or path.parent / "report", formats)
         for p in written:
             console.print(f"wrote {p}")
     except TlbenchError as exc:

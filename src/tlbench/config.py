@@ -57,11 +57,23 @@ def seeds_from(value: int | list[int]) -> list[int]:
     return [int(v) for v in value]
 
 
+#: First characters of a value meant as a TOML array, table or quoted string: a parse error there is reported.
+_TOML_STARTS = ("[", "{", '"', "'")
+#: ``-o`` names for the study's corpora: ``-o target.text_column=body``, ``-o source.label_map={...}``.
+CORPUS_ROLES = ("target", "source")
+
+
 def parse_value(text: str) -> Any:
-    """A CLI option value: TOML literal when it parses (``true``, ``3``, ``[1, 2]``), else the string."""
+    """A CLI option value: TOML literal when it parses (``true``, ``3``, ``[1, 2]``), else the string.
+
+    A value that starts like a TOML array, table or quoted string but does not parse is an error, not a string.
+    """
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except tomllib.TOMLDecodeError as exc:
+        if text.strip().startswith(_TOML_STARTS):
+            raise ConfigError(f"value {text!r} is not valid TOML ({exc}); write e.g. [1, 2], "
+                              "{neg = \"negative\"} or \"a string\" (quote it for your shell)") from None
         return text
 
 
@@ -73,5 +85,32 @@ def parse_options(pairs: list[str]) -> dict[str, dict[str, Any]]:
         component, dot, option = name.partition(".")
         if not sep or not dot or not option:
             raise ConfigError(f"bad option {pair!r}: write COMPONENT.OPTION=VALUE, e.g. glove-cnn.epochs=3")
-        out.setdefault(component, {})[option] = parse_value(value)
+        try:
+            out.setdefault(component, {})[option] = parse_value(value)
+        except ConfigError as exc:
+            raise ConfigError(f"option {name}: {exc}") from None
     return out
+
+
+def route_options(options: dict[str, dict[str, Any]], study: dict[str, Any],
+                  sections: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Merge ``-o`` options into ``sections`` (``systems``, ``strategies``, ``corpora``) of a study.
+
+    A component the study does not use is an error with a suggestion (it would otherwise be ignored);
+    ``target``/``source`` address the study's corpora by role.
+    """
+    from tlbench.registry import suggest
+
+    systems, strategies = list(study.get("systems") or []), list(study.get("strategies") or [])
+    roles = {r: study[r] for r in CORPUS_ROLES if study.get(r)}
+    for name, opts in options.items():
+        if name in roles:
+            sections["corpora"].setdefault(str(roles[name]), {}).update(opts)
+        elif name in strategies:
+            sections["strategies"].setdefault(name, {}).update(opts)
+        elif name in systems:
+            sections["systems"].setdefault(name, {}).update(opts)
+        else:
+            known = systems + strategies + list(roles)
+            raise ConfigError(f"-o {name}.…: {name!r} is not in this study: "
+                              f"{suggest(name, known)} (-o takes a system, a strategy, target or source)")

@@ -2,7 +2,8 @@
 and every other plugin still works.
 
 ``TLBENCH_PLUGINS`` (comma-separated entry-point names) allow-lists which plugins load; the core's own
-built-ins (entry point ``core``) always load, through the same path as any third party's.
+built-ins (entry point ``core``) always load, from tlbench itself, through the same registration path as any third
+party's. The name ``core`` is reserved: another distribution's entry point of that name is reported as broken.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ ALLOW_ENV = "TLBENCH_PLUGINS"
 #: Comma-separated ``module:attribute`` plugin objects to register besides the entry points (tests, Ray workers).
 EXTRA_ENV = "TLBENCH_EXTRA_PLUGINS"
 CORE = "core"
+BUILTIN_MODULE = "tlbench.builtin"
 
 #: Hook name -> component kind.
 HOOKS = {
@@ -63,62 +65,65 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")
 
 
-def load_plugins(allow: str | None = None, extra: list[Any] | None = None) -> Plugins:
-    """Load every plugin and build the registry.
+def _entry_points(infos: list[PluginInfo]) -> list[EntryPointInfo]:
+    """The entry points to load, the core's built-ins first and always from tlbench itself.
 
-    :param allow: comma-separated plugin names to load (default: ``$TLBENCH_PLUGINS``, or all).
-    :param extra: plugin objects to register directly (tests use throwaway plugin classes); when None,
-        ``$TLBENCH_EXTRA_PLUGINS`` (comma-separated ``module:attribute``) names them.
+    Another distribution's entry point named ``core`` is reported as broken and not loaded: it must never
+    replace (or shadow) the built-ins.
     """
-    allow = os.environ.get(ALLOW_ENV) if allow is None else allow
-    allowed = {a.strip() for a in allow.split(",") if a.strip()} if allow else None
+    from tlbench import __version__
 
-    pm = pluggy.PluginManager(GROUP)
-    pm.add_hookspecs(hookspecs)
-    infos: list[PluginInfo] = []
-    seen: set[str] = set()
-
-    eps = sorted(entry_points(GROUP), key=lambda ep: (ep.name != CORE, ep.name))
-    if not any(ep.name == CORE for ep in eps):
-        # Running from a source tree that is not installed: register the built-ins directly.
-        from tlbench import __version__
-
-        eps.insert(0, EntryPointInfo(CORE, "tlbench.builtin", "tlbench", __version__))
-    for ep in eps:
-        if ep.name in seen:
+    eps = [EntryPointInfo(CORE, BUILTIN_MODULE, "tlbench", __version__)]
+    for ep in sorted(entry_points(GROUP), key=lambda ep: ep.name):
+        if ep.name != CORE:
+            eps.append(ep)
+        elif ep.dist.lower() != "tlbench" or ep.value != BUILTIN_MODULE:
             info = PluginInfo(ep.name, ep.dist, ep.version)
-            info.fail(f"entry point name {ep.name!r} is already taken by another distribution")
+            info.fail(f"entry point name {CORE!r} is reserved for tlbench's built-ins; rename it in "
+                      f"{ep.dist or 'its distribution'}'s entry points")
             infos.append(info)
-            continue
-        seen.add(ep.name)
+    return eps
+
+
+def _register_entry_points(pm: pluggy.PluginManager, infos: list[PluginInfo], allowed: set[str] | None) -> None:
+    seen: set[str] = set()
+    for ep in _entry_points(infos):
         info = PluginInfo(ep.name, ep.dist, ep.version)
         infos.append(info)
+        if ep.name in seen:
+            info.fail(f"entry point name {ep.name!r} is already taken by another distribution")
+            continue
+        seen.add(ep.name)
         if allowed is not None and ep.name != CORE and ep.name not in allowed:
             info.status = "disabled"
             continue
         try:
-            plugin = ep.load()
-            pm.register(plugin, name=ep.name)
+            pm.register(ep.load(), name=ep.name)
         except Exception as exc:  # a broken plugin must never take the others down
             info.fail(f"failed to load: {_one_line(exc)}")
-    env_refs = os.environ.get(EXTRA_ENV, "") if extra is None else ""
-    extra = list(extra or [])
-    for ref in filter(None, (r.strip() for r in env_refs.split(","))):
+
+
+def _extra_objects(extra: list[Any] | None, infos: list[PluginInfo]) -> list[Any]:
+    """``extra`` as given, else the objects ``$TLBENCH_EXTRA_PLUGINS`` names (unloadable ones reported)."""
+    if extra is not None:
+        return list(extra)
+    objects: list[Any] = []
+    for ref in filter(None, (r.strip() for r in os.environ.get(EXTRA_ENV, "").split(","))):
         try:
             module, _, attr = ref.partition(":")
             obj: Any = importlib.import_module(module)
             for part in filter(None, attr.split(".")):
                 obj = getattr(obj, part)
-            extra.append(obj)
+            objects.append(obj)
         except Exception as exc:
             info = PluginInfo(ref)
             info.fail(f"{EXTRA_ENV} entry cannot be loaded: {_one_line(exc)}")
             infos.append(info)
-    for i, obj in enumerate(extra):
-        name = getattr(obj, "__name__", None) or f"{type(obj).__name__}-{i}"
-        infos.append(PluginInfo(name, "", ""))
-        pm.register(obj, name=name)
+    return objects
 
+
+def _check_hooks(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> None:
+    """Unregister (and report) a plugin that implements hooks tlbench does not have."""
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
@@ -128,19 +133,43 @@ def load_plugins(allow: str | None = None, extra: list[Any] | None = None) -> Pl
                 info.fail(f"implements unknown hooks: {exc}")
                 pm.unregister(bad)
 
+
+def _build_registry(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
     registry = Registry()
-    by_name = {info.name: info for info in infos}
+    by_name: dict[str, PluginInfo] = {}
+    for info in infos:  # a name reported as taken or reserved must not collect the hooks of the one loaded
+        if info.status != "broken":
+            by_name.setdefault(info.name, info)
     for hook_name, kind in HOOKS.items():
-        caller = getattr(pm.hook, hook_name)
-        for impl in caller.get_hookimpls():
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
             info = by_name.get(impl.plugin_name) or PluginInfo(impl.plugin_name)
             info.hooks.append(hook_name)
-            register = _registrar(registry, kind, info)
             try:
-                impl.function(register=register)
+                impl.function(register=_registrar(registry, kind, info))
             except Exception as exc:
                 info.fail(f"{hook_name} raised {_one_line(exc)}")
-    return Plugins(pm, registry, infos)
+    return registry
+
+
+def load_plugins(allow: str | None = None, extra: list[Any] | None = None) -> Plugins:
+    """Load every plugin and build the registry.
+
+    :param allow: comma-separated plugin names to load (default: ``$TLBENCH_PLUGINS``, or all).
+    :param extra: plugin objects to register directly (tests use throwaway plugin classes); when None,
+        ``$TLBENCH_EXTRA_PLUGINS`` (comma-separated ``module:attribute``) names them.
+    """
+    allow = os.environ.get(ALLOW_ENV) if allow is None else allow
+    allowed = {a.strip() for a in allow.split(",") if a.strip()} if allow else None
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(hookspecs)
+    infos: list[PluginInfo] = []
+    _register_entry_points(pm, infos, allowed)
+    for i, obj in enumerate(_extra_objects(extra, infos)):
+        name = getattr(obj, "__name__", None) or f"{type(obj).__name__}-{i}"
+        infos.append(PluginInfo(name, "", ""))
+        pm.register(obj, name=name)
+    _check_hooks(pm, infos)
+    return Plugins(pm, _build_registry(pm, infos), infos)
 
 
 def _registrar(registry: Registry, kind: str, info: PluginInfo):

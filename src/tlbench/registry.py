@@ -62,6 +62,31 @@ def suggest(name: str, known: list[str]) -> str:
     return f"known: {', '.join(sorted(known)) or 'none'}" if len(known) <= 12 else "run `tlbench list` to see them"
 
 
+def check_options(factory: Callable[..., Any], options: dict[str, Any], what: str) -> None:
+    """Raise ConfigError, listing the options ``factory`` takes, when ``options`` names one it does not take
+    (a factory with ``**kwargs`` or without a readable signature is not checked)."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    taken = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = sorted(set(options) - set(taken))
+    if unknown:
+        hint = suggest(unknown[0], taken) if len(unknown) == 1 else ""
+        raise ConfigError(f"{what} has no option {', '.join(unknown)}{' (' + hint + ')' if 'did you' in hint else ''}; "
+                          f"it takes: {', '.join(taken) or 'none'}")
+    for p in params:
+        value, kind = options.get(p.name), p.annotation
+        # a word where a number or a switch is expected: say so now, not as a TypeError inside training
+        if isinstance(value, str) and isinstance(kind, str) and "str" not in kind and "Any" not in kind \
+                and any(t in kind for t in ("int", "float", "bool")):
+            raise ConfigError(f"{what}: option {p.name} takes {kind}, not the text {value!r}")
+
+
 def _named(system: Any, name: str) -> Any:
     """A composed system answers to the name the user typed (its results and config carry that name)."""
     system.name = name
@@ -121,19 +146,23 @@ class Registry:
             return _named(self._compose(component.parts["embedding"], component.parts["encoder"],
                                         component.options, options), name)
         merged = {**component.options, **options}
-        system = component.resolve()(**merged)
-        return system
+        factory = component.resolve()
+        check_options(factory, merged, f"system {name}")
+        return factory(**merged)
 
     def _compose(self, embedding_name: str, encoder_name: str, defaults: dict, options: dict) -> Any:
         merged = {**defaults, **options}
         emb_opts = {k.split(".", 1)[1]: v for k, v in merged.items() if k.startswith("embedding.")}
         enc_opts = {k.split(".", 1)[1] if k.startswith("encoder.") else k: v
                     for k, v in merged.items() if not k.startswith("embedding.")}
-        encoder = self.get("encoder", encoder_name)
+        encoder = self.get("encoder", encoder_name).resolve()
+        check_options(encoder, {"embedding": None, **enc_opts}, f"encoder {encoder_name}")
         embedding = None
         if embedding_name and embedding_name != "none":
-            embedding = self.get("embedding", embedding_name).resolve()(**emb_opts)
-        return encoder.resolve()(embedding=embedding, **enc_opts)
+            factory = self.get("embedding", embedding_name).resolve()
+            check_options(factory, emb_opts, f"embedding {embedding_name} (options embedding.NAME)")
+            embedding = factory(**emb_opts)
+        return encoder(embedding=embedding, **enc_opts)
 
     def create_strategy(self, name: str, options: dict[str, Any] | None = None) -> Any:
         return self.get("strategy", name).resolve()(**(options or {}))

@@ -32,21 +32,31 @@ field                        meaning
 
 Writing: each record is one ``write`` of one complete line to a file opened in append mode, then fsync'd, so a
 process killed mid-study leaves complete lines. A line without its newline (power loss) is ignored on reading
-and cut off before the next append.
+and cut off before the next append; a damaged line elsewhere is skipped with a warning naming its number. A run
+holds ``results.jsonl.lock`` while it writes, so two runs never share one results file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tlbench.errors import TlbenchError
+
 SCHEMA = 1
+
+
+class CorruptLineWarning(UserWarning):
+    """A line of a results file that is not a record (hand-edited, or two writers without the lock)."""
+
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -124,18 +134,50 @@ class ResultStore:
         return iter(self.read())
 
     def read(self) -> list[CellResult]:
+        """Every complete record; a damaged line is skipped with a ``CorruptLineWarning`` naming its number."""
         if not self.path.exists():
             return []
         out = []
         with self.path.open("rb") as f:
-            for raw in f:
+            for number, raw in enumerate(f, 1):
                 if not raw.endswith(b"\n"):
-                    break  # an unfinished last line
+                    break  # an unfinished last line (a killed run): cut off before the next append
                 try:
                     out.append(CellResult.from_dict(json.loads(raw)))
-                except (ValueError, TypeError):
-                    continue
+                except (ValueError, TypeError) as exc:
+                    warnings.warn(f"{self.path}, line {number}: not a result record ({type(exc).__name__}); "
+                                  "skipped (delete the line to silence this)", CorruptLineWarning, stacklevel=2)
         return out
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold ``results.jsonl.lock`` for a study's duration: one run per results file.
+
+        A second run on the same file raises TlbenchError at once (nothing computed twice, no duplicate lines).
+        The lock is the kernel's (``flock``): it is released when the holder exits, even after ``kill -9``.
+        """
+        import fcntl
+
+        try:
+            if self.path.parent.exists() and not self.path.parent.is_dir():
+                raise TlbenchError(f"--out {self.path.parent} is a file: give a directory (results.jsonl is "
+                                   "written inside it)")
+            if self.path.is_dir():
+                raise TlbenchError(f"{self.path} is a folder, not a results file: choose another --out")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise TlbenchError(f"cannot write results to {self.path}: {exc.strerror or exc}; choose another "
+                               "--out") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise TlbenchError(f"another tlbench run is writing {self.path}; wait for it to finish or give "
+                                   "this one another --out") from None
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def latest(self) -> dict[str, CellResult]:
         """The last record of every key (a rerun after a failure supersedes it)."""
@@ -190,6 +232,8 @@ def _json_default(obj: Any) -> Any:
 
 def load(path: str | Path, *, include_predictions: bool = False):
     """A results file as a pandas DataFrame, one row per cell (the latest record of each key).
+
+    Damaged lines are skipped, each with a ``CorruptLineWarning`` naming its line number.
 
     Nested fields are flattened with dots (``metrics.accuracy``, ``cost.train_seconds``); per-example predictions
     (``y_true``/``y_pred``) are left out unless ``include_predictions``.

@@ -24,8 +24,9 @@ import numpy as np
 from tlbench import __version__
 from tlbench.cache import ContentCache, content_key
 from tlbench.corpora.base import Corpus, CorpusOptions, Split, default_cache_dir
+from tlbench.corpora.check import check_corpus
 from tlbench.device import Device, resolve_device
-from tlbench.errors import Incompatible, TlbenchError, UnknownComponent
+from tlbench.errors import DataError, Incompatible, TlbenchError, UnknownComponent
 from tlbench.registry import Registry, suggest
 from tlbench.results import CellResult, ResultStore, encode_labels
 from tlbench.sampler import SAMPLER_VERSION, nested_fractions, stratified_limit
@@ -46,6 +47,8 @@ class Cell:
     key: str
     #: Why the cell cannot run (strategy needs a capability the system lacks, or a source), else None.
     skip: str | None = None
+    #: Why the cell fails without running (its source corpus cannot be read), else None.
+    fail: str | None = None
 
     def label(self) -> str:
         return f"{self.system} · {self.strategy} · {self.fraction:g} · seed {self.seed}"
@@ -235,8 +238,7 @@ class StudyEnv:
             self.registry.system_exists(name)
         strategies = {s: self.registry.create_strategy(s, spec.strategy_options.get(s, {}))
                       for s in spec.strategies}
-        target_fp = self.target.fingerprint()
-        source_fp = self.source.fingerprint() if self.source else None
+        target_fp, source_fp, source_error = self._check_corpora()
         cells = []
         # Ordered system, seed, strategy, fraction: source models are trained once per (system, seed).
         for system in spec.systems:
@@ -247,12 +249,33 @@ class StudyEnv:
                     skip = strategy.unsupported(probe)
                     if skip is None and self.source is None and strategy.uses_source:
                         skip = f"{sname} needs a source corpus (--source)"
+                    fail = source_error if skip is None and strategy.uses_source else None
                     for fraction in spec.fractions:
                         key = content_key(system, config, sname, strategy.get_config(), source_fp, target_fp,
                                           fraction, seed, spec.valid_fraction, spec.max_train, spec.max_test,
                                           spec.max_source, SAMPLER_VERSION)
-                        cells.append(Cell(system, sname, fraction, seed, key, skip))
+                        cells.append(Cell(system, sname, fraction, seed, key, skip, fail))
         return cells
+
+    def _check_corpora(self) -> tuple[str, str | None, str | None]:
+        """Load and check the corpora now: the target's fingerprint, the source's, and why the source (if
+        any) cannot be used. An unusable target raises DataError: nothing could run."""
+        check_corpus(self.target, "target")
+        if self.source is None or self.source_problem:
+            return self.target.fingerprint(), self.source_problem and "unreadable", self.source_problem
+        return self.target.fingerprint(), self.source.fingerprint(), None
+
+    @cached_property
+    def source_problem(self) -> str | None:
+        """Why the source corpus cannot be used (None when it can, or when there is none): cells that use it
+        fail with this reason, the others run without it."""
+        if self.source is None:
+            return None
+        try:
+            check_corpus(self.source, "source")
+        except DataError as exc:
+            return str(exc)
+        return None
 
     def run_cell(self, cell: Cell) -> CellResult:
         """Run one cell; every failure becomes a failed record, never an exception (except KeyboardInterrupt)."""
@@ -262,6 +285,8 @@ class StudyEnv:
                     started_at=started, host=socket.gethostname(), versions=environment_versions(self.registry))
         if cell.skip:
             return CellResult(status="skipped", error=cell.skip, finished_at=_now(), **base)
+        if cell.fail:
+            return CellResult(status="failed", error=cell.fail, finished_at=_now(), **base)
         info: dict[str, Any] = {}
         try:
             return self._run(cell, base, info)
@@ -283,7 +308,8 @@ class StudyEnv:
         sample = nested_fractions(train_full.labels, spec.fractions, cell.seed, spec.valid_fraction)[cell.fraction]
         train, valid = train_full.subset(sample.train), train_full.subset(sample.valid)
         strategy = self.registry.create_strategy(cell.strategy, spec.strategy_options.get(cell.strategy, {}))
-        source = _SourceSide(self, cell.system, cell.seed) if self.source is not None else None
+        usable = self.source is not None and self.source_problem is None
+        source = _SourceSide(self, cell.system, cell.seed) if usable else None
         target = _Side(train, valid, self.target_unlabeled())
         ctx = self.context(cell.seed, cell, target.unlabeled(), info)
         ctx.seed_everything()
@@ -317,7 +343,8 @@ class StudyEnv:
                   "predict_seconds": round(predict_seconds, 3),
                   "predict_examples_per_s": round(len(test) / max(predict_seconds, 1e-9), 1),
                   **peak.read()},
-            corpora={"target": self.corpus_info(self.target), "source": self.corpus_info(self.source)},
+            corpora={"target": self.corpus_info(self.target),
+                     "source": self.corpus_info(self.source) if source is not None else None},
             test_set={"name": self.target.name, "variant": self.target.variant,
                       "fingerprint": self.target.fingerprint(), "n": len(test), "digest": self._test_digest},
             info=_clean(info),
@@ -407,8 +434,15 @@ def run_study(spec: StudySpec, registry: Registry | None = None, listener: Liste
     """Plan the study, skip cells already in the results file, run the rest, append each result as it ends.
 
     ``env`` and ``cells`` may be given when the caller already built and planned the study (the CLI does, so that
-    configuration errors surface before any progress display starts).
+    configuration errors surface before any progress display starts). The results file is locked for the whole
+    run: a second run on it raises TlbenchError before computing anything.
     """
+    with ResultStore(spec.results_path).lock():
+        return _run_study(spec, registry, listener, executor, address, env, cells)
+
+
+def _run_study(spec: StudySpec, registry: Registry | None, listener: Listener | None, executor: str,
+               address: str | None, env: StudyEnv | None, cells: list[Cell] | None) -> StudyRun:
     from tlbench.plugins import get_registry
 
     listener = listener or (lambda event: None)

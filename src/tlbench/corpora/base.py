@@ -7,7 +7,6 @@ source files' fingerprint and the parser version, so a second load reads Parquet
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,37 +64,12 @@ class CorpusOptions:
     allow_download: bool = False
 
 
-def file_fingerprint(path: Path) -> str:
-    """A content fingerprint of a file or folder that costs little on large files.
+def file_fingerprint(path: Path, memo_dir: Path | None = None) -> str:
+    """A fingerprint of the whole content of a file or folder (streamed BLAKE2b, memoised by path, size,
+    ``mtime_ns`` and inode in ``memo_dir``; see :mod:`tlbench.corpora.fingerprint`). Unreadable: DataError."""
+    from tlbench.corpora.fingerprint import content_fingerprint
 
-    Files: size plus SHA-256 of the first and last MiB (a whole-file hash of a 60 MB tarball would dominate a
-    cached load). Folders: the relative paths, sizes and mtimes of every file below.
-    """
-    try:
-        return _fingerprint(path)
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}; check that the file exists and is readable")
-
-
-def _fingerprint(path: Path) -> str:
-    h = hashlib.sha256()
-    if path.is_dir():
-        h.update(str(path.resolve()).encode())  # folders are fingerprinted by metadata: tie them to their place
-        for root, dirs, files in os.walk(path):
-            dirs.sort()
-            for name in sorted(files):
-                p = Path(root, name)
-                st = p.stat()
-                h.update(f"{p.relative_to(path)}\0{st.st_size}\0{int(st.st_mtime)}\n".encode())
-        return h.hexdigest()[:16]
-    size = path.stat().st_size
-    h.update(str(size).encode())
-    with path.open("rb") as f:
-        h.update(f.read(1 << 20))
-        if size > 2 << 20:
-            f.seek(-(1 << 20), os.SEEK_END)
-            h.update(f.read(1 << 20))
-    return h.hexdigest()[:16]
+    return content_fingerprint(path, memo_dir)
 
 
 class Corpus:
@@ -110,6 +84,8 @@ class Corpus:
     variant: str = ""
     #: Bump when the parsing changes, so stale caches are not reused.
     parser_version: int = 1
+    #: The corpus options this corpus reads (``-o target.NAME=VALUE``); others are refused while planning.
+    options_taken: tuple[str, ...] = ("label_map",)
 
     def __init__(self, options: CorpusOptions | None = None) -> None:
         self.options = options or CorpusOptions()
@@ -132,7 +108,7 @@ class Corpus:
             h = hashlib.sha256(f"{type(self).__name__}:{self.parser_version}:{self.variant}".encode())
             h.update(repr(sorted(self.options.options.items())).encode())
             for path in self.sources():
-                h.update(file_fingerprint(path).encode())
+                h.update(file_fingerprint(path, self.options.cache_dir).encode())
             self._fingerprint = h.hexdigest()[:16]
         return self._fingerprint
 
@@ -168,7 +144,7 @@ class Corpus:
         cache = self._cache_dir()
         splits = read_cached(cache)
         if splits is None:
-            splits = self.parse()
+            splits = map_labels(self.name, self.parse(), self.options.options.get("label_map"))
             validate_splits(self.name, splits)
             write_cached(cache, splits)
         self._splits = splits
@@ -189,3 +165,25 @@ def validate_splits(name: str, splits: dict[str, Split]) -> None:
             raise DataError(
                 f"corpus {name}: the train split has a single class ({only}); a classifier needs at least two"
             )
+
+
+def map_labels(name: str, splits: dict[str, Split], mapping: Any) -> dict[str, Split]:
+    """Rename labels by the corpus option ``label_map`` (``{"negative": "neg", "positive": "pos"}``), so a source
+    and a target spelled differently line up. Labels not named keep theirs; several may map to one; the result
+    is numbered in sorted name order, as every corpus is."""
+    if not mapping:
+        return splits
+    names = next(iter(splits.values())).label_names
+    if not isinstance(mapping, dict) or not all(isinstance(v, (str, int)) for v in mapping.values()):
+        raise DataError(f"corpus {name}: label_map must map label names to names, e.g. "
+                        "label_map = {negative = \"neg\", positive = \"pos\"}")
+    mapping = {str(k): str(v) for k, v in mapping.items()}
+    unknown = sorted(set(mapping) - set(names))
+    if unknown:
+        raise DataError(f"corpus {name}: label_map names {', '.join(unknown)}, which the corpus does not have "
+                        f"(its labels: {', '.join(names)})")
+    renamed = [mapping.get(n, n) for n in names]
+    new_names = tuple(sorted(set(renamed)))
+    codes = np.array([new_names.index(n) for n in renamed] + [UNLABELED], dtype=np.int64)
+    # labels index ``codes``; UNLABELED (-1) picks the last entry, which keeps it unlabeled
+    return {part: Split(s.texts, codes[s.labels], new_names) for part, s in splits.items()}

@@ -46,10 +46,24 @@ def write_cached(directory: Path, splits: dict[str, Split]) -> None:
     for part, split in splits.items():
         table = pa.table({"text": pa.array(list(split.texts), pa.large_string()),
                           "label": pa.array(np.asarray(split.labels, dtype=np.int64))})
-        tmp = directory / f".{part}.parquet.tmp"
+        # a unique name: two runs parsing the same corpus at once must not write into one temp file
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{part}.", suffix=".parquet.tmp")
+        os.close(fd)
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, directory / f"{part}.parquet")
     fd, tmp_meta = tempfile.mkstemp(dir=directory, prefix=".meta")
     with os.fdopen(fd, "w") as f:
         json.dump({"splits": list(splits), "label_names": list(label_names)}, f)
     os.replace(tmp_meta, directory / _META)
+
+
+def cached_summary(directory: Path) -> dict | None:
+    """Label names and split sizes of a complete cache (read from its metadata only), or None."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = json.loads((directory / _META).read_text())
+        sizes = {part: pq.read_metadata(directory / f"{part}.parquet").num_rows for part in meta["splits"]}
+        return {"labels": list(meta["label_names"]), "sizes": sizes}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -51,6 +51,8 @@ TEXT_COLUMNS = ("text", "review", "sentence", "content", "document", "body")
 LABEL_COLUMNS = ("label", "sentiment", "class", "category", "target", "polarity", "y")
 UNLABELED_FOLDERS = frozenset({"unsup", "unlabeled", "unlabelled"})
 
+#: How a user sets a corpus option, quoted in errors (README "Corpus options").
+_HOW_TO_SET = "-o target.{option}=NAME or -o source.{option}=NAME, or {option} under [corpora.\"PATH\"] in tlbench.toml"
 _OPENERS = {".bz2": bz2.open, ".gz": gzip.open, ".xz": lzma.open}
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, UnicodeError)
 
@@ -259,14 +261,15 @@ def _pick_column(frame: pd.DataFrame, path: Path, wanted: str | None, candidates
     if wanted is not None:
         if wanted in frame.columns:
             return wanted
-        raise DataError(f"{path}: no column {wanted!r} (columns found: {found}); set {option} to one of them")
+        raise DataError(f"{path}: no column {wanted!r} (columns found: {found}); set {option} to one of them "
+                        f"({_HOW_TO_SET.format(option=option)})")
     by_lower = {str(c).strip().lower(): c for c in frame.columns}
     for name in candidates:
         if name in by_lower:
             return by_lower[name]
     raise DataError(
         f"{path}: no {option.split('_')[0]} column among {found} (looked for {', '.join(candidates)}); "
-        f"set the option {option}"
+        f"set the option {option} ({_HOW_TO_SET.format(option=option)})"
     )
 
 
@@ -322,6 +325,8 @@ class FileCorpus(Corpus):
     fraction (``test_fraction``, default 0.2, seed 2019); ``unlabeled`` holds rows without a label, if any.
     A test label that train does not have raises DataError.
     """
+
+    options_taken = ("label_map", "text_column", "label_column", "test", "test_fraction")
 
     def __init__(self, path: str | Path, options: CorpusOptions | None = None) -> None:
         super().__init__(options)

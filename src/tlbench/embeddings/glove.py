@@ -70,7 +70,7 @@ def _load_folder(folder: str) -> _Table:
     import pyarrow.parquet as pq
 
     column = pq.read_table(index_path).column(0).to_pylist()
-    return _Table(np.load(matrix_path, mmap_mode="r"), column)
+    return _Table(np.load(matrix_path, mmap_mode="r", allow_pickle=False), column)
 
 
 def parse_glove_text(path: Path, dim: int | None = None) -> tuple[list[str], np.ndarray]:
@@ -120,7 +120,7 @@ def _converted_dir(path: Path) -> Path:
 def _load_text(path: str) -> _Table:
     folder = _converted_dir(Path(path))
     words = json.loads((folder / "words.json").read_text())
-    return _Table(np.load(folder / "vectors.npy", mmap_mode="r"), words)
+    return _Table(np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False), words)
 
 
 class GloveEmbedding(Configurable):
@@ -153,7 +153,7 @@ class GloveEmbedding(Configurable):
         kind, p = self._source()
         if kind == "folder":
             matrix_path, _ = _table_files(p)
-            return int(np.load(matrix_path, mmap_mode="r").shape[1])
+            return int(np.load(matrix_path, mmap_mode="r", allow_pickle=False).shape[1])
         match = _DIM_IN_NAME.search(p.name)
         if match:
             return int(match.group(1))

@@ -191,7 +191,7 @@ class _Driver:
             strategy = strategies[cell.strategy]
             # Strategies that read the source's data but never train on it (pooled) may say so.
             needs_model = getattr(strategy, "uses_source_model", strategy.uses_source)
-            if cell.skip is None and spec.source is not None and needs_model:
+            if cell.skip is None and cell.fail is None and spec.source is not None and needs_model:
                 groups.setdefault((cell.system, cell.seed), []).append(cell)
             else:
                 alone.append(cell)

@@ -52,7 +52,8 @@ def same_labels(source: SourceSide, target_label_names: tuple[str, ...], what: s
     if tuple(source.train.label_names) != tuple(target_label_names):
         raise Incompatible(
             f"{what} needs the same labels on both sides; source has {list(source.train.label_names)}, "
-            f"target has {list(target_label_names)}"
+            f"target has {list(target_label_names)}; align them with the corpus option label_map, e.g. "
+            "-o source.label_map='{negative = \"neg\", positive = \"pos\"}'"
         )
 
 

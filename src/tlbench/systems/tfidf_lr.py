@@ -73,17 +73,13 @@ class TfidfLR(Configurable):
         return out
 
     def save(self, path: Path) -> None:
-        import joblib
+        """Write the fitted state as JSON + ``.npz`` (nothing pickled): vocabulary, idf, coefficients."""
+        from tlbench.systems.tfidf_lr_state import save_tfidf_lr
 
-        joblib.dump({"vectorizer": self.vectorizer_, "model": self.model_, "labels": self.label_names_,
-                     "C": self.C_}, Path(path) / "tfidf_lr.joblib")
+        save_tfidf_lr(Path(path), self)
 
     def load(self, path: Path) -> TfidfLR:
-        import joblib
+        """Restore what ``save`` wrote (arrays read with ``allow_pickle=False``); raises DataError otherwise."""
+        from tlbench.systems.tfidf_lr_state import load_tfidf_lr
 
-        # Only files this process's runner wrote into its own cache are loaded (joblib unpickles).
-        state = joblib.load(Path(path) / "tfidf_lr.joblib")
-        self.vectorizer_, self.model_ = state["vectorizer"], state["model"]
-        self.label_names_, self.C_ = tuple(state["labels"]), state["C"]
-        self.classes_ = self.model_.classes_
-        return self
+        return load_tfidf_lr(Path(path), self)

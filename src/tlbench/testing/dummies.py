@@ -112,7 +112,7 @@ class KeywordSystem(Configurable):
         state = json.loads((Path(path) / "state.json").read_text())
         self.vocab_ = state["vocab"]
         self.index_ = {w: i for i, w in enumerate(self.vocab_)}
-        self.scores_ = np.load(Path(path) / "scores.npy")
+        self.scores_ = np.load(Path(path) / "scores.npy", allow_pickle=False)
         self.prior_ = np.array(state["prior"])
         self.label_names_ = tuple(state["labels"])
         self.frozen_ = False

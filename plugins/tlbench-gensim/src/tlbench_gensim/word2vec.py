@@ -200,7 +200,7 @@ class Word2VecEmbedding(Configurable):
         done = 0
         model = start
         for i in range(len(keys) - 1, -1, -1):
-            hit = ctx.cache.get(_CACHE_KIND, keys[i][0]) if ctx.cache is not None else None
+            hit = ctx.cache.get_verified(_CACHE_KIND, keys[i][0]) if ctx.cache is not None else None
             if hit is not None:
                 from gensim.models import Word2Vec
 
@@ -219,7 +219,7 @@ class Word2VecEmbedding(Configurable):
                     m.save(str(d / _MODEL_FILE))
                     (d / "info.json").write_text(info)
 
-                ctx.cache.put(_CACHE_KIND, key, write)
+                ctx.cache.put_signed(_CACHE_KIND, key, write)  # gensim pickles: signed, verified on read
         self.model_ = model if hasattr(model, "wv") else None
         self.kv_ = model.wv if hasattr(model, "wv") else model
         self.state_key_ = keys[-1][0]

@@ -95,7 +95,7 @@ def cached_features(model, fingerprint: str, texts: Sequence[str], encode, batch
     if cache is not None and missing:
         hit = cache.get("bert-features", disk_key)
         if hit is not None:
-            feats = np.load(hit / "features.npy")
+            feats = np.load(hit / "features.npy", allow_pickle=False)
             memory.update(zip(keys, feats))
             return feats
     seen: dict[str, int] = {}
