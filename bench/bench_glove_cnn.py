@@ -15,10 +15,12 @@ data loading, tokenisation, training and prediction:
 
     nice -n 10 python bench/bench_glove_cnn.py overhead --epochs 3 --fraction 1.0 --max-test 5000
 
-``dev``: hyper-parameter checks on a held-out part of IMDB *train* (2,500 reviews; the test split is never
-read), training glove-cnn on a stratified slice of the rest with the given option sets:
+``dev``: hyper-parameter checks on held-out parts of the *train* splits of several corpora (1,000 texts each;
+no test split is ever read), training the system on a stratified slice of the rest (90% train, 10% validation)
+with the given option sets, for each seed:
 
-    nice -n 10 python bench/bench_glove_cnn.py dev --n-train 1250 --configs '[{}, {"conv_activation": "tanh"}]'
+    nice -n 10 python bench/bench_glove_cnn.py dev --n-train 1250 --corpora imdb,amazon,blitzer:books \
+        --seeds 0,1,2 --configs '[{}, {"learning_rate": 0.001}]'
 
 Each part prints one JSON line per measurement and a summary; ``--record FILE`` appends them as JSON lines.
 """
@@ -141,34 +143,50 @@ def overhead(args: argparse.Namespace) -> list[dict]:
     return records
 
 
-def dev(args: argparse.Namespace) -> list[dict]:
+def _dev_parts(registry, corpus: str, data_dir: str, n_train: int, n_held_out: int, seed: int):
+    """A held-out part and a stratified training slice, both from ``corpus``'s *train* split (never its test)."""
     import numpy as np
 
     from tlbench.corpora.base import CorpusOptions
-    from tlbench.plugins import get_registry
     from tlbench.sampler import stratified_limit
+
+    base, _, arg = corpus.partition(":")
+    full = registry.get("corpus", base).resolve()(CorpusOptions(data_dir=Path(data_dir), arg=arg or None)).load("train")
+    order = np.random.default_rng(123).permutation(len(full))
+    held = min(n_held_out, len(full) // 4)
+    held_out, rest = full.subset(order[:held]), full.subset(order[held:])
+    chosen = rest.subset(stratified_limit(rest.labels, n_train, seed))
+    n_valid = max(1, len(chosen) // 10)
+    return held_out, chosen.head(n_valid), chosen.subset(np.arange(n_valid, len(chosen)))
+
+
+def dev(args: argparse.Namespace) -> list[dict]:
+    from tlbench.plugins import get_registry
     from tlbench.system import Context
 
     registry = get_registry()
-    imdb = registry.get("corpus", "imdb").resolve()(CorpusOptions(data_dir=Path(args.data_dir)))
-    full = imdb.load("train")
-    order = np.random.default_rng(123).permutation(len(full))
-    held_out, rest = full.subset(order[:2500]), full.subset(order[2500:])
-    chosen = rest.subset(stratified_limit(rest.labels, args.n_train, 0))
-    n_valid = max(1, len(chosen) // 10)
-    valid, train = chosen.head(n_valid), chosen.subset(np.arange(n_valid, len(chosen)))
     records = []
-    for options in json.loads(args.configs):
-        options = dict(options)
-        seed = int(options.pop("seed", 0))
-        ctx = Context(seed=seed)
-        start = time.perf_counter()
-        system = registry.create_system("glove-cnn", options).fit(train, valid, ctx)
-        accuracy = float((system.predict_proba(held_out.texts).argmax(axis=1) == held_out.labels).mean())
-        records.append({"bench": "glove-cnn-dev", "n_train": len(train), "options": options, "seed": seed,
-                        "dev_accuracy": round(accuracy, 4), "seconds": round(time.perf_counter() - start, 1),
-                        **{k: ctx.info.get(k) for k in ("epochs_run", "best_epoch", "best_val_accuracy")}})
-        print(json.dumps(records[-1]), flush=True)
+    for corpus in args.corpora.split(","):
+        for seed in map(int, args.seeds.split(",")):
+            held_out, valid, train = _dev_parts(registry, corpus, args.data_dir, args.n_train, args.n_held_out, seed)
+            for options in json.loads(args.configs):
+                options = dict(options)
+                ctx = Context(seed=seed)
+                start = time.perf_counter()
+                system = registry.create_system(args.system, options).fit(train, valid, ctx)
+                accuracy = float((system.predict_proba(held_out.texts).argmax(axis=1) == held_out.labels).mean())
+                records.append({"bench": "glove-cnn-dev", "system": args.system, "corpus": corpus,
+                                "n_train": len(train), "n_valid": len(valid), "n_held_out": len(held_out),
+                                "options": options, "seed": seed, "dev_accuracy": round(accuracy, 4),
+                                "seconds": round(time.perf_counter() - start, 1),
+                                **{k: ctx.info.get(k) for k in ("epochs_run", "best_epoch", "best_val_accuracy",
+                                                              "val_accuracy_by_epoch")}})
+                print(json.dumps(records[-1]), flush=True)
+    by_config: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        by_config[json.dumps(r["options"], sort_keys=True)].append(100 * r["dev_accuracy"])
+    for config, accs in by_config.items():
+        print(f"{config}: mean {statistics.fmean(accs):.1f} min {min(accs):.1f} over {len(accs)} runs", flush=True)
     return records
 
 
@@ -192,7 +210,12 @@ def main() -> None:
     o.add_argument("--repeats", type=int, default=1)
     d = sub.add_parser("dev")
     d.add_argument("--n-train", type=int, default=1250)
-    d.add_argument("--configs", default="[{}]", help="JSON list of glove-cnn option sets (\"seed\" picks the seed)")
+    d.add_argument("--configs", default="[{}]", help="JSON list of option sets for the system")
+    d.add_argument("--corpora", default="imdb,amazon,blitzer:books,rotten-tomatoes",
+                   help="corpora whose *train* split gives the training slice and the held-out part")
+    d.add_argument("--seeds", default="0,1,2")
+    d.add_argument("--n-held-out", type=int, default=1000)
+    d.add_argument("--system", default="glove-cnn")
     for p in (t, o, d):
         p.add_argument("--data-dir", default="/work/shared/data")
         p.add_argument("--record", help="append the JSON records to this file")

@@ -26,6 +26,7 @@ from tlbench.cache import ContentCache, content_key
 from tlbench.corpora.base import Corpus, CorpusOptions, Split, default_cache_dir
 from tlbench.device import Device, resolve_device
 from tlbench.errors import Incompatible, TlbenchError, UnknownComponent
+from tlbench.learning_check import check_model
 from tlbench.registry import Registry, suggest
 from tlbench.results import CellResult, ResultStore, encode_labels
 from tlbench.sampler import SAMPLER_VERSION, nested_fractions, stratified_limit
@@ -290,6 +291,7 @@ class StudyEnv:
         peak = _PeakMemory()
         with Stopwatch() as train_clock:
             model = strategy.run(lambda: self.new_system(cell.system), source, target, ctx)
+        learned, learning = check_model(model, valid)  # on the validation part only; shown, never retried
         source_seconds = source.seconds if source else 0.0
         memo_key = content_key(cell.system, cell.seed, "zero-shot") if not strategy.uses_target else None
         if memo_key and memo_key in self._predictions:
@@ -321,6 +323,7 @@ class StudyEnv:
             test_set={"name": self.target.name, "variant": self.target.variant,
                       "fingerprint": self.target.fingerprint(), "n": len(test), "digest": self._test_digest},
             info=_clean(info),
+            learned=learned, learning=learning,
             finished_at=_now(),
             **base,
         )

@@ -47,8 +47,9 @@ class CnnDocSystem:
                  sentence_kernel: int = 5, sentence_kmax: int = 4, hidden: int = 64,
                  conv_activation: str = "relu", dropout: float = 0.3, gaussian_noise: float = 0.1,
                  train_embedding: bool = True, min_count: int = 1, max_vocab: int | None = None,
-                 epochs: int = 30, patience: int = 3, min_epochs: int = 0, batch_size: int = 64, learning_rate: float = 3e-3,
-                 valid_fraction: float = 0.1, jit_compile: bool | str = False) -> None:
+                 epochs: int = 30, patience: int = 3, min_epochs: int = 0, batch_size: int = 64,
+                 learning_rate: float = 3e-3, monitor: str = "val_loss", valid_fraction: float = 0.1,
+                 jit_compile: bool | str = False) -> None:
         if embedding is None or not hasattr(embedding, "lookup") or not hasattr(embedding, "dim"):
             raise ConfigError("cnn-doc needs a static embedding (with lookup and dim): compose it as "
                               "EMBEDDING+cnn-doc, e.g. glove+cnn-doc")
@@ -66,6 +67,8 @@ class CnnDocSystem:
         # among later epochs only, so keep it 0 unless runs stop on an initial plateau.
         self.min_epochs = int(min_epochs)
         self.learning_rate, self.valid_fraction = float(learning_rate), float(valid_fraction)
+        # What early stopping watches and restores the best of: "val_loss" or "val_accuracy".
+        self.monitor = str(monitor)
         # XLA compilation costs more than it saves for a model this small on CPU; "auto" lets Keras decide.
         self.jit_compile = jit_compile
         self._check_options()
@@ -77,6 +80,8 @@ class CnnDocSystem:
         if min(self.max_sentences, self.max_words, self.word_filters, self.sentence_filters, self.hidden,
                self.epochs, self.batch_size, self.min_count) < 1:
             raise ConfigError("cnn-doc: sizes, epochs, batch_size and min_count must be >= 1")
+        if self.monitor not in ("val_loss", "val_accuracy"):
+            raise ConfigError(f"cnn-doc: monitor must be val_loss or val_accuracy, not {self.monitor!r}")
         if not 0 <= self.dropout < 1 or not 0 <= self.valid_fraction < 1:
             raise ConfigError("cnn-doc: dropout and valid_fraction must be in [0, 1)")
 
@@ -90,8 +95,9 @@ class CnnDocSystem:
         return {"name": self.name, "encoder": "cnn-doc", "embedding": self.embedding.get_config(),
                 **{k: getattr(self, k) for k in _ARCH_KEYS},
                 "min_count": self.min_count, "max_vocab": self.max_vocab, "epochs": self.epochs,
-                "patience": self.patience, "min_epochs": self.min_epochs, "batch_size": self.batch_size, "learning_rate": self.learning_rate,
-                "valid_fraction": self.valid_fraction, "jit_compile": self.jit_compile}
+                "patience": self.patience, "min_epochs": self.min_epochs, "batch_size": self.batch_size,
+                "learning_rate": self.learning_rate, "monitor": self.monitor, "valid_fraction": self.valid_fraction,
+                "jit_compile": self.jit_compile}
 
     # -- capabilities ------------------------------------------------------------------------------------
     def prepare(self, train: Split, ctx: Context) -> None:
@@ -173,7 +179,7 @@ class CnnDocSystem:
             model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                           jit_compile=self.jit_compile)
-            stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
+            stopper = keras.callbacks.EarlyStopping(monitor=self.monitor, patience=self.patience,
                                                     restore_best_weights=True, start_from_epoch=self.min_epochs)
             history = model.fit(x, y, validation_data=(xv, yv) if len(xv) else None, epochs=self.epochs,
                                 batch_size=self.batch_size, shuffle=True, verbose=0,
@@ -186,6 +192,7 @@ class CnnDocSystem:
             best = int(stopper.best_epoch) if stopper.best_weights is not None else len(val_loss) - 1
             ctx.info["best_epoch"] = best + 1
             ctx.info["best_val_accuracy"] = float(history.history["val_accuracy"][best])
+            ctx.info["val_accuracy_by_epoch"] = [round(float(a), 4) for a in history.history["val_accuracy"]]
         return self
 
     def _hold_out(self, x: np.ndarray, y: np.ndarray, seed: int):
