@@ -7,7 +7,13 @@
 which runs ``tlbench compare glove-cnn --source amazon --target imdb --strategy
 target-only,embedding-transfer,weight-transfer --fractions 0.05,1.0 --seeds 3`` on the official aclImdb test set.
 ``--max-test``/``--max-train``/``--max-source`` and ``--fractions``/``--strategies`` cut the study down when time
-is short (say so when reporting the numbers).
+is short (say so when reporting the numbers); ``--system``, ``--source`` ('' for none) and ``--target`` run the
+same check for other systems and corpora (the 5-seed robustness checks of docs/results.md), e.g.
+
+    nice -n 10 python bench/bench_glove_cnn.py table --seeds 5 --source '' --target blitzer:books \
+        --strategies target-only --fractions 1.0 --out /tmp/glove-cnn-books
+
+Each row prints mean ± sd, the minimum over seeds, every seed and how many cells the guard found "did not learn".
 
 ``overhead``: one target-only cell through ``tlbench compare`` vs ``bench/plain_keras_cnn.py`` training the same
 model on the same data for the same fixed number of epochs; both wall times include process start-up, imports,
@@ -68,12 +74,14 @@ def read_results(out: Path) -> list[dict]:
 def summarise(rows: list[dict]) -> list[dict]:
     by_cell: dict[tuple[str, float], list[float]] = defaultdict(list)
     info: dict[tuple[str, float], list[dict]] = defaultdict(list)
+    learned: dict[tuple[str, float], list] = defaultdict(list)
     for row in rows:
         if row.get("status") != "ok":
             continue
         key = (row["strategy"], float(row["fraction"]))
         by_cell[key].append(100.0 * float(row["metrics"]["accuracy"]))
         info[key].append(row.get("info", {}))
+        learned[key].append(row.get("learned"))
     out = []
     for (strategy, fraction), accs in sorted(by_cell.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         cells = info[(strategy, fraction)]
@@ -81,6 +89,8 @@ def summarise(rows: list[dict]) -> list[dict]:
             "strategy": strategy, "fraction": fraction, "n_seeds": len(accs),
             "accuracy_mean": round(statistics.fmean(accs), 2),
             "accuracy_sd": round(statistics.stdev(accs), 2) if len(accs) > 1 else 0.0,
+            "accuracy_min": round(min(accs), 2), "seeds": [round(a, 2) for a in accs],
+            "did_not_learn": sum(c is False for c in learned[(strategy, fraction)]),
             "talk": TALK.get((strategy, fraction)),
             "vectors_updated": [c.get("vectors_updated") for c in cells if "vectors_updated" in c] or None,
             "epochs_run": [c.get("epochs_run") for c in cells],
@@ -92,7 +102,8 @@ def table(args: argparse.Namespace) -> list[dict]:
     out = Path(args.out)
     if out.exists() and not args.resume:
         sys.exit(f"{out} exists: pass --resume to continue that study, or another --out")
-    cmd = [*tlbench_cmd(), "compare", "glove-cnn", "--source", "amazon", "--target", "imdb",
+    source = ["--source", args.source] if args.source else []
+    cmd = [*tlbench_cmd(), "compare", args.system, *source, "--target", args.target,
            "--strategy", args.strategies, "--fractions", args.fractions, "--seeds", str(args.seeds),
            "--data-dir", args.data_dir, "--out", str(out), "--device", "cpu"]
     for flag in ("max_train", "max_test", "max_source"):
@@ -104,11 +115,12 @@ def table(args: argparse.Namespace) -> list[dict]:
     rows = summarise(read_results(out))
     record = {"bench": "glove-cnn-table", "command": " ".join(cmd), "wall_seconds": round(seconds, 1),
               "cells": rows}
-    print(f"{'strategy':<20} {'fraction':>8} {'seeds':>5} {'accuracy':>14} {'talk':>6}")
+    print(f"{'strategy':<20} {'fraction':>8} {'seeds':>5} {'accuracy':>14} {'min':>6} {'talk':>6}  did not learn")
     for r in rows:
         talk = f"{r['talk']:.1f}" if r["talk"] else "-"
         print(f"{r['strategy']:<20} {r['fraction']:>8g} {r['n_seeds']:>5} "
-              f"{r['accuracy_mean']:>7.2f} ± {r['accuracy_sd']:<4.2f} {talk:>6}")
+              f"{r['accuracy_mean']:>7.2f} ± {r['accuracy_sd']:<4.2f} {r['accuracy_min']:>6.2f} {talk:>6}  "
+              f"{r['did_not_learn']}   {r['seeds']}")
     print(f"wall: {seconds / 60:.1f} min")
     return [record]
 
@@ -199,6 +211,9 @@ def main() -> None:
     t.add_argument("--strategies", default="target-only,embedding-transfer,weight-transfer")
     t.add_argument("--out", default=str(HERE / "out" / "glove-cnn"))
     t.add_argument("--resume", action="store_true")
+    t.add_argument("--system", default="glove-cnn")
+    t.add_argument("--source", default="amazon", help="source corpus; '' for none (target-only studies)")
+    t.add_argument("--target", default="imdb")
     t.add_argument("--max-train", type=int)
     t.add_argument("--max-test", type=int)
     t.add_argument("--max-source", type=int)
