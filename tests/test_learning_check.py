@@ -56,7 +56,7 @@ def test_a_constant_predictor_did_not_learn_and_a_good_one_did():
 
 
 def test_predicting_the_majority_of_an_imbalanced_part_is_not_learning():
-    y = np.array([0] * 90 + [1] * 10)
+    y = np.array([0] * 900 + [1] * 100)
     learned, figures = learning_test(y, np.zeros_like(y))
     assert learned is False and figures["valid_accuracy"] == figures["majority"] == 0.9
 
@@ -64,6 +64,11 @@ def test_predicting_the_majority_of_an_imbalanced_part_is_not_learning():
 def test_a_tiny_validation_part_says_the_test_has_no_power():
     learned, figures = learning_test([0, 1, 0, 1, 1], [0, 1, 0, 1, 1])
     assert learned is None and "no power" in figures["note"]
+    # 34 reviews: significant when clearly good, "inconclusive" rather than "did not learn" when not
+    y = np.array([0, 1] * 17)
+    assert learning_test(y, y)[0] is True
+    learned, figures = learning_test(y, np.zeros_like(y))
+    assert learned is None and "inconclusive" in figures["note"] and figures["power"] < 0.8
     learned, figures = learning_test([], [])
     assert learned is None and "no validation part" in figures["note"]
 

@@ -3,8 +3,10 @@
 **Learned** (one cell): after a strategy returns its fitted model, the runner predicts the cell's validation part
 (carved from the labelled fraction; never the test split) and runs a one-sided exact binomial test of the
 validation accuracy against the majority-class rate of that part (H0: the model is no better than always
-predicting the most frequent class). ``learned`` is True when ``p < ALPHA``, False when not, and None when the test
-cannot decide: no validation part, or one so small that even a perfect score could not reach ``ALPHA`` (no power).
+predicting the most frequent class). ``learned`` is True when ``p < ALPHA``; False when not and the test had the power to see
+learning (at least ``MIN_POWER`` for a model halfway between the majority rate and perfect, e.g. 75% on balanced
+binary labels); None when it cannot decide: no validation part, one so small that even a perfect score could not
+reach ``ALPHA`` (no power), or a non-significant result with too little power (inconclusive).
 A model that always predicts one class scores the majority rate at best, so it is never "learned".
 
 **Unstable** (one seed of a row): a seed whose validation accuracy lies far below the other seeds of the same
@@ -26,6 +28,9 @@ import numpy as np
 #: Significance level of the one-sided binomial test. 0.01: a model at chance passes by luck once in a hundred
 #: cells, and a model that learned even a little (≥ 62% on 125 balanced reviews) passes.
 ALPHA = 0.01
+#: Below this power (against a model halfway from the majority rate to perfect) a non-significant result says
+#: "inconclusive" (learned None), not "did not learn": a 34-review validation part cannot tell 60% from 50%.
+MIN_POWER = 0.8
 #: Robust standard deviations below the median that make a seed an outlier (Iglewicz & Hoaglin 1993).
 UNSTABLE_MADS = 3.5
 #: Binomial standard errors of the seed's own validation accuracy it must also lie below the median.
@@ -59,7 +64,24 @@ def learning_test(y_valid: Sequence[int], pred_valid: Sequence[int], alpha: floa
 
     p_value = float(binomtest(correct, n, majority, alternative="greater").pvalue)
     figures["p_value"] = round(p_value, 8)
-    return p_value < alpha, figures
+    if p_value < alpha:
+        return True, figures
+    power = _power(n, majority, alpha)
+    figures["power"] = round(power, 4)
+    if power < MIN_POWER:
+        figures["note"] = (f"inconclusive: {n} validation example(s) would show even a model halfway from the "
+                           f"majority rate to perfect with probability {power:.2f} only; use a larger validation "
+                           f"part (valid_fraction in the study file) or a larger fraction")
+        return None, figures
+    return False, figures
+
+
+def _power(n: int, majority: float, alpha: float) -> float:
+    """Probability that the test finds learning in a model halfway between the majority rate and perfect."""
+    from scipy.stats import binom
+
+    needed = int(binom.isf(alpha, n, majority)) + 1  # smallest count correct with P(X >= count) < alpha
+    return float(binom.sf(needed - 1, n, majority + (1 - majority) / 2))
 
 
 def check_model(model: Any, valid: Any, alpha: float = ALPHA) -> tuple[bool | None, dict[str, Any]]:

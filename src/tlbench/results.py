@@ -29,9 +29,9 @@ field                        meaning
 ``info``                     facts systems and strategies recorded (vectors updated, epochs, perplexity, ...)
 ``learned``                  did the fitted model beat the majority class on its validation part (one-sided
                              binomial test, ``tlbench.learning_check``): true | false ("did not learn") | null (not
-                             checked: older lines, no validation part, or too few examples for the test)
+                             checked: older lines, no validation part, or too few examples to decide)
 ``learning``                 the test's figures: ``valid_accuracy``, ``majority``, ``n_valid``, ``p_value``,
-                             ``alpha``, and ``note`` when it could not decide
+                             ``alpha``, ``power`` (when not significant), and ``note`` when it could not decide
 ``started_at``, ``finished_at`` ISO 8601 UTC; ``host``
 ============================ ================================================================================
 
