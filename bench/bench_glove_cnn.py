@@ -7,7 +7,13 @@
 which runs ``tlbench compare glove-cnn --source amazon --target imdb --strategy
 target-only,embedding-transfer,weight-transfer --fractions 0.05,1.0 --seeds 3`` on the official aclImdb test set.
 ``--max-test``/``--max-train``/``--max-source`` and ``--fractions``/``--strategies`` cut the study down when time
-is short (say so when reporting the numbers).
+is short (say so when reporting the numbers); ``--system``, ``--source`` ('' for none) and ``--target`` run the
+same check for other systems and corpora (the 5-seed robustness checks of docs/results.md), e.g.
+
+    nice -n 10 python bench/bench_glove_cnn.py table --seeds 5 --source '' --target blitzer:books \
+        --strategies target-only --fractions 1.0 --out /tmp/glove-cnn-books
+
+Each row prints mean ± sd, the minimum over seeds, every seed and how many cells the guard found "did not learn".
 
 ``overhead``: one target-only cell through ``tlbench compare`` vs ``bench/plain_keras_cnn.py`` training the same
 model on the same data for the same fixed number of epochs; both wall times include process start-up, imports,
@@ -15,10 +21,12 @@ data loading, tokenisation, training and prediction:
 
     nice -n 10 python bench/bench_glove_cnn.py overhead --epochs 3 --fraction 1.0 --max-test 5000
 
-``dev``: hyper-parameter checks on a held-out part of IMDB *train* (2,500 reviews; the test split is never
-read), training glove-cnn on a stratified slice of the rest with the given option sets:
+``dev``: hyper-parameter checks on held-out parts of the *train* splits of several corpora (1,000 texts each;
+no test split is ever read), training the system on a stratified slice of the rest (90% train, 10% validation)
+with the given option sets, for each seed:
 
-    nice -n 10 python bench/bench_glove_cnn.py dev --n-train 1250 --configs '[{}, {"conv_activation": "tanh"}]'
+    nice -n 10 python bench/bench_glove_cnn.py dev --n-train 1250 --corpora imdb,amazon,blitzer:books \
+        --seeds 0,1,2 --configs '[{}, {"learning_rate": 0.001}]'
 
 Each part prints one JSON line per measurement and a summary; ``--record FILE`` appends them as JSON lines.
 """
@@ -66,12 +74,14 @@ def read_results(out: Path) -> list[dict]:
 def summarise(rows: list[dict]) -> list[dict]:
     by_cell: dict[tuple[str, float], list[float]] = defaultdict(list)
     info: dict[tuple[str, float], list[dict]] = defaultdict(list)
+    learned: dict[tuple[str, float], list] = defaultdict(list)
     for row in rows:
         if row.get("status") != "ok":
             continue
         key = (row["strategy"], float(row["fraction"]))
         by_cell[key].append(100.0 * float(row["metrics"]["accuracy"]))
         info[key].append(row.get("info", {}))
+        learned[key].append(row.get("learned"))
     out = []
     for (strategy, fraction), accs in sorted(by_cell.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         cells = info[(strategy, fraction)]
@@ -79,6 +89,8 @@ def summarise(rows: list[dict]) -> list[dict]:
             "strategy": strategy, "fraction": fraction, "n_seeds": len(accs),
             "accuracy_mean": round(statistics.fmean(accs), 2),
             "accuracy_sd": round(statistics.stdev(accs), 2) if len(accs) > 1 else 0.0,
+            "accuracy_min": round(min(accs), 2), "seeds": [round(a, 2) for a in accs],
+            "did_not_learn": sum(c is False for c in learned[(strategy, fraction)]),
             "talk": TALK.get((strategy, fraction)),
             "vectors_updated": [c.get("vectors_updated") for c in cells if "vectors_updated" in c] or None,
             "epochs_run": [c.get("epochs_run") for c in cells],
@@ -90,7 +102,8 @@ def table(args: argparse.Namespace) -> list[dict]:
     out = Path(args.out)
     if out.exists() and not args.resume:
         sys.exit(f"{out} exists: pass --resume to continue that study, or another --out")
-    cmd = [*tlbench_cmd(), "compare", "glove-cnn", "--source", "amazon", "--target", "imdb",
+    source = ["--source", args.source] if args.source else []
+    cmd = [*tlbench_cmd(), "compare", args.system, *source, "--target", args.target,
            "--strategy", args.strategies, "--fractions", args.fractions, "--seeds", str(args.seeds),
            "--data-dir", args.data_dir, "--out", str(out), "--device", "cpu"]
     for flag in ("max_train", "max_test", "max_source"):
@@ -102,11 +115,12 @@ def table(args: argparse.Namespace) -> list[dict]:
     rows = summarise(read_results(out))
     record = {"bench": "glove-cnn-table", "command": " ".join(cmd), "wall_seconds": round(seconds, 1),
               "cells": rows}
-    print(f"{'strategy':<20} {'fraction':>8} {'seeds':>5} {'accuracy':>14} {'talk':>6}")
+    print(f"{'strategy':<20} {'fraction':>8} {'seeds':>5} {'accuracy':>14} {'min':>6} {'talk':>6}  did not learn")
     for r in rows:
         talk = f"{r['talk']:.1f}" if r["talk"] else "-"
         print(f"{r['strategy']:<20} {r['fraction']:>8g} {r['n_seeds']:>5} "
-              f"{r['accuracy_mean']:>7.2f} ± {r['accuracy_sd']:<4.2f} {talk:>6}")
+              f"{r['accuracy_mean']:>7.2f} ± {r['accuracy_sd']:<4.2f} {r['accuracy_min']:>6.2f} {talk:>6}  "
+              f"{r['did_not_learn']}   {r['seeds']}")
     print(f"wall: {seconds / 60:.1f} min")
     return [record]
 
@@ -141,34 +155,50 @@ def overhead(args: argparse.Namespace) -> list[dict]:
     return records
 
 
-def dev(args: argparse.Namespace) -> list[dict]:
+def _dev_parts(registry, corpus: str, data_dir: str, n_train: int, n_held_out: int, seed: int):
+    """A held-out part and a stratified training slice, both from ``corpus``'s *train* split (never its test)."""
     import numpy as np
 
     from tlbench.corpora.base import CorpusOptions
-    from tlbench.plugins import get_registry
     from tlbench.sampler import stratified_limit
+
+    base, _, arg = corpus.partition(":")
+    full = registry.get("corpus", base).resolve()(CorpusOptions(data_dir=Path(data_dir), arg=arg or None)).load("train")
+    order = np.random.default_rng(123).permutation(len(full))
+    held = min(n_held_out, len(full) // 4)
+    held_out, rest = full.subset(order[:held]), full.subset(order[held:])
+    chosen = rest.subset(stratified_limit(rest.labels, n_train, seed))
+    n_valid = max(1, len(chosen) // 10)
+    return held_out, chosen.head(n_valid), chosen.subset(np.arange(n_valid, len(chosen)))
+
+
+def dev(args: argparse.Namespace) -> list[dict]:
+    from tlbench.plugins import get_registry
     from tlbench.system import Context
 
     registry = get_registry()
-    imdb = registry.get("corpus", "imdb").resolve()(CorpusOptions(data_dir=Path(args.data_dir)))
-    full = imdb.load("train")
-    order = np.random.default_rng(123).permutation(len(full))
-    held_out, rest = full.subset(order[:2500]), full.subset(order[2500:])
-    chosen = rest.subset(stratified_limit(rest.labels, args.n_train, 0))
-    n_valid = max(1, len(chosen) // 10)
-    valid, train = chosen.head(n_valid), chosen.subset(np.arange(n_valid, len(chosen)))
     records = []
-    for options in json.loads(args.configs):
-        options = dict(options)
-        seed = int(options.pop("seed", 0))
-        ctx = Context(seed=seed)
-        start = time.perf_counter()
-        system = registry.create_system("glove-cnn", options).fit(train, valid, ctx)
-        accuracy = float((system.predict_proba(held_out.texts).argmax(axis=1) == held_out.labels).mean())
-        records.append({"bench": "glove-cnn-dev", "n_train": len(train), "options": options, "seed": seed,
-                        "dev_accuracy": round(accuracy, 4), "seconds": round(time.perf_counter() - start, 1),
-                        **{k: ctx.info.get(k) for k in ("epochs_run", "best_epoch", "best_val_accuracy")}})
-        print(json.dumps(records[-1]), flush=True)
+    for corpus in args.corpora.split(","):
+        for seed in map(int, args.seeds.split(",")):
+            held_out, valid, train = _dev_parts(registry, corpus, args.data_dir, args.n_train, args.n_held_out, seed)
+            for options in json.loads(args.configs):
+                options = dict(options)
+                ctx = Context(seed=seed)
+                start = time.perf_counter()
+                system = registry.create_system(args.system, options).fit(train, valid, ctx)
+                accuracy = float((system.predict_proba(held_out.texts).argmax(axis=1) == held_out.labels).mean())
+                records.append({"bench": "glove-cnn-dev", "system": args.system, "corpus": corpus,
+                                "n_train": len(train), "n_valid": len(valid), "n_held_out": len(held_out),
+                                "options": options, "seed": seed, "dev_accuracy": round(accuracy, 4),
+                                "seconds": round(time.perf_counter() - start, 1),
+                                **{k: ctx.info.get(k) for k in ("epochs_run", "best_epoch", "best_val_accuracy",
+                                                              "val_accuracy_by_epoch")}})
+                print(json.dumps(records[-1]), flush=True)
+    by_config: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        by_config[json.dumps(r["options"], sort_keys=True)].append(100 * r["dev_accuracy"])
+    for config, accs in by_config.items():
+        print(f"{config}: mean {statistics.fmean(accs):.1f} min {min(accs):.1f} over {len(accs)} runs", flush=True)
     return records
 
 
@@ -181,6 +211,9 @@ def main() -> None:
     t.add_argument("--strategies", default="target-only,embedding-transfer,weight-transfer")
     t.add_argument("--out", default=str(HERE / "out" / "glove-cnn"))
     t.add_argument("--resume", action="store_true")
+    t.add_argument("--system", default="glove-cnn")
+    t.add_argument("--source", default="amazon", help="source corpus; '' for none (target-only studies)")
+    t.add_argument("--target", default="imdb")
     t.add_argument("--max-train", type=int)
     t.add_argument("--max-test", type=int)
     t.add_argument("--max-source", type=int)
@@ -192,7 +225,12 @@ def main() -> None:
     o.add_argument("--repeats", type=int, default=1)
     d = sub.add_parser("dev")
     d.add_argument("--n-train", type=int, default=1250)
-    d.add_argument("--configs", default="[{}]", help="JSON list of glove-cnn option sets (\"seed\" picks the seed)")
+    d.add_argument("--configs", default="[{}]", help="JSON list of option sets for the system")
+    d.add_argument("--corpora", default="imdb,amazon,blitzer:books,rotten-tomatoes",
+                   help="corpora whose *train* split gives the training slice and the held-out part")
+    d.add_argument("--seeds", default="0,1,2")
+    d.add_argument("--n-held-out", type=int, default=1000)
+    d.add_argument("--system", default="glove-cnn")
     for p in (t, o, d):
         p.add_argument("--data-dir", default="/work/shared/data")
         p.add_argument("--record", help="append the JSON records to this file")

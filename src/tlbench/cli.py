@@ -127,6 +127,8 @@ class _Progress:
             if r.status == "ok":
                 line = (f"[green]✓[/] {event['cell'].label()}: accuracy {100 * r.metrics['accuracy']:.2f}% "
                         f"({r.cost['train_seconds']:.1f}s train)")
+                if getattr(r, "learned", None) is False:
+                    line += " [red]⚠ did not learn[/] (no better than the majority class on validation)"
             else:
                 line = f"[yellow]{r.status}[/] {event['cell'].label()}: {r.error}"
             self.console.print(line, soft_wrap=True)

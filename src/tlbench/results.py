@@ -27,6 +27,11 @@ field                        meaning
 ``corpora``                  ``source``/``target``: name, variant, fingerprint, split sizes
 ``test_set``                 name, variant, fingerprint, size and digest of the exact test examples
 ``info``                     facts systems and strategies recorded (vectors updated, epochs, perplexity, ...)
+``learned``                  did the fitted model beat the majority class on its validation part (one-sided
+                             binomial test, ``tlbench.learning_check``): true | false ("did not learn") | null (not
+                             checked: older lines, no validation part, or too few examples to decide)
+``learning``                 the test's figures: ``valid_accuracy``, ``majority``, ``n_valid``, ``p_value``,
+                             ``alpha``, ``power`` (when not significant), and ``note`` when it could not decide
 ``started_at``, ``finished_at`` ISO 8601 UTC; ``host``
 ============================ ================================================================================
 
@@ -102,6 +107,8 @@ class CellResult:
     corpora: dict[str, Any] = field(default_factory=dict)
     test_set: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    learned: bool | None = None
+    learning: dict[str, Any] = field(default_factory=dict)
     started_at: str = ""
     finished_at: str = ""
     host: str = ""

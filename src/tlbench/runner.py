@@ -27,6 +27,7 @@ from tlbench.corpora.base import Corpus, CorpusOptions, Split, default_cache_dir
 from tlbench.corpora.check import check_corpus
 from tlbench.device import Device, resolve_device
 from tlbench.errors import DataError, Incompatible, TlbenchError, UnknownComponent
+from tlbench.learning_check import check_model
 from tlbench.registry import Registry, suggest
 from tlbench.results import CellResult, ResultStore, encode_labels
 from tlbench.sampler import SAMPLER_VERSION, nested_fractions, stratified_limit
@@ -316,6 +317,7 @@ class StudyEnv:
         peak = _PeakMemory()
         with Stopwatch() as train_clock:
             model = strategy.run(lambda: self.new_system(cell.system), source, target, ctx)
+        learned, learning = check_model(model, valid)  # on the validation part only; shown, never retried
         source_seconds = source.seconds if source else 0.0
         memo_key = content_key(cell.system, cell.seed, strategy.get_config()) if not strategy.uses_target else None
         if memo_key and memo_key in self._predictions:
@@ -348,6 +350,7 @@ class StudyEnv:
             test_set={"name": self.target.name, "variant": self.target.variant,
                       "fingerprint": self.target.fingerprint(), "n": len(test), "digest": self._test_digest},
             info=_clean(info),
+            learned=learned, learning=learning,
             finished_at=_now(),
             **base,
         )

@@ -231,3 +231,22 @@ def test_bad_options_and_inputs(tiny_embedding):
         cnn_doc(tiny_embedding).fit(Split(["", "..."], np.array([0, 1]), SENTIMENT), None, ctx())
     with pytest.raises(DataError, match="empty training split"):
         cnn_doc(tiny_embedding).fit(Split([], np.array([], dtype=int), SENTIMENT), None, ctx())
+
+
+def test_patience_counts_optimizer_steps_so_small_budgets_get_past_the_plateau(tiny_embedding):
+    """At 5% of IMDB (1,125 texts, 18 steps an epoch) 3 epochs stopped runs on the initial plateau
+    (docs/glove-cnn.md, "Why runs failed"); the step floor gives them 9, large budgets keep 3."""
+    system = cnn_doc(tiny_embedding)
+    assert system.monitor == "val_accuracy"
+    assert system._patience(1125) == 9 and system._patience(22500) == 3
+    assert cnn_doc(tiny_embedding, patience_steps=0)._patience(1125) == 3
+    with pytest.raises(ConfigError, match="monitor"):
+        cnn_doc(tiny_embedding, monitor="accuracy")
+
+
+def test_records_the_validation_curve(tiny_embedding):
+    c = ctx()
+    cnn_doc(tiny_embedding, epochs=3, patience_steps=0).fit(keyword_split(40, 0), keyword_split(20, 1), c)
+    assert len(c.info["val_accuracy_by_epoch"]) == c.info["epochs_run"] and c.info["patience_epochs"] == 3
+    assert c.info["best_val_accuracy"] == pytest.approx(max(c.info["val_accuracy_by_epoch"][:c.info["epochs_run"]]),
+                                                        abs=1e-4)

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from tlbench.learning_check import learned, row_flags
 from tlbench.report.summary import BASELINE, Summary, fraction_label
 from tlbench.results import CellResult
 
@@ -102,6 +103,32 @@ def study_warnings(summary: Summary) -> list[str]:
         out.append(f"{label}: no {BASELINE} cells, so no transfer gain can be computed; add --strategy {BASELINE}")
     if summary.unpaired:
         out.append(f"{label}: {len(summary.unpaired)} cell(s) left out of the gain, e.g. {summary.unpaired[0]}")
+    return out + learning_warnings(summary)
+
+
+def learning_warnings(summary: Summary) -> list[str]:
+    """Cells whose model did not learn, seeds far below their row, and cells the guard could not check."""
+    label, cells, out = summary.study.label, summary.study.cells, []
+    failed = [c for c in cells if not learned(c)]
+    if failed:
+        c = failed[0]
+        f = c.learning or {}
+        out.append(f"{label}: {len(failed)} cell(s) did not learn (no better than the majority class on their "
+                   f"validation part), e.g. {c.system} {c.strategy} at {fraction_label(c.fraction)} seed {c.seed}: "
+                   f"validation accuracy {100 * f.get('valid_accuracy', float('nan')):.1f}% vs majority "
+                   f"{100 * f.get('majority', float('nan')):.1f}% (p={f.get('p_value')}); they are marked "
+                   f"'did not learn', kept in the means and never chosen as best; fix the training and rerun them")
+    flags = row_flags(cells)
+    unstable = [(row, s) for row, fl in sorted(flags.items()) for s in fl["unstable"]]
+    if unstable:
+        (system, strategy, fraction), seed = unstable[0]
+        out.append(f"{label}: {len(unstable)} seed(s) unstable (validation accuracy far below the other seeds of "
+                   f"the row), e.g. {system} {strategy} at {fraction_label(fraction)} seed {seed}; the row's mean and "
+                   f"spread reflect a failed training run, not the approach")
+    unchecked = [c for c in cells if getattr(c, "learned", None) is None and (c.learning or {}).get("note")]
+    if unchecked:
+        out.append(f"{label}: {len(unchecked)} cell(s) could not be checked for learning: "
+                   f"{unchecked[0].learning['note']}")
     return out
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tlbench.learning_check import mark, row_flags
 from tlbench.report.summary import BASELINE, Group, Summary, fraction_label, row_order
 from tlbench.results import CellResult
 
@@ -34,6 +35,7 @@ def seed_table(results: Iterable[CellResult], metric: str = "accuracy") -> Table
     groups: dict[tuple[str, str], dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in ok:
         groups[(r.system, r.strategy)][r.fraction].append(100.0 * r.metrics[metric])
+    flags = row_flags(ok)
     rows = []
     for (system, strategy), by_fraction in sorted(groups.items()):
         row = [system, strategy]
@@ -42,16 +44,33 @@ def seed_table(results: Iterable[CellResult], metric: str = "accuracy") -> Table
             if not values:
                 row.append("—")
             elif len(values) == 1:
-                row.append(f"{values[0]:.1f}")
+                row.append(flagged(f"{values[0]:.1f}", flags.get((system, strategy, f))))
             else:
-                row.append(f"{np.mean(values):.1f} ± {np.std(values, ddof=1):.1f}")
+                row.append(flagged(f"{np.mean(values):.1f} ± {np.std(values, ddof=1):.1f}",
+                                   flags.get((system, strategy, f))))
         rows.append(row)
     seeds = sorted({r.seed for r in ok})
     source = next((r.source for r in ok if r.source), None)
     target = next((r.target for r in ok), "?")
     title = f"{metric} (%) on {target}" + (f", source {source}" if source else "")
     notes = [f"mean ± sd over {len(seeds)} seed(s)"] if ok else ["no completed cells"]
+    notes += flag_notes(flags)
     return Table(title, ["system", "strategy", *map(fraction_label, fractions)], rows, notes)
+
+
+def flagged(text: str, flags: dict[str, list[int]] | None) -> str:
+    """A table cell with the guard's marks appended (``⚠ did not learn: seed 1``); unchanged when unflagged."""
+    words = mark(flags)
+    return f"{text} ⚠ {words}" if words else text
+
+
+def flag_notes(flags: dict) -> list[str]:
+    """The notes that explain the marks, when any cell carries one."""
+    if not flags:
+        return []
+    return ["⚠ did not learn: the seed's model was no better than the majority class on its validation part "
+            "(one-sided binomial test, p ≥ 0.01); unstable: its validation accuracy lies far below the row's other "
+            "seeds (median/MAD rule); the means include these seeds (docs/reports.md, \"Did it learn?\")"]
 
 
 # Tables over a study's aggregated summary (tlbench.report.summary). Accuracy and gain are shown in points (%).
@@ -72,6 +91,7 @@ def accuracy_table(summary: Summary) -> Table:
     study = summary.study
     fractions = study.fractions
     pairs = sorted({(g.system, g.strategy) for g in summary.groups}, key=row_order)
+    flags = row_flags(study.cells)
     rows = []
     for system, strategy in pairs:
         row = [system, strategy]
@@ -83,11 +103,12 @@ def accuracy_table(summary: Summary) -> Table:
             text = _points(g.accuracy) + (f" ± {_points(g.accuracy_sd)}" if len(g.seeds) > 1 else "")
             if g.accuracy_ci is not None:
                 text += f" ({_points(g.accuracy_ci.low)}–{_points(g.accuracy_ci.high)})"
-            row.append(text)
+            row.append(flagged(text, flags.get((system, strategy, f))))
         rows.append(row)
     n_seeds = sorted({len(g.seeds) for g in summary.groups})
     seeds = f"{n_seeds[0]}" if len(n_seeds) == 1 else f"{n_seeds[0]}–{n_seeds[-1]}"
-    notes = [f"mean ± sd over {seeds} seed(s); in brackets the 95% CI, bootstrap over seeds and test examples"]
+    notes = [f"mean ± sd over {seeds} seed(s); in brackets the 95% CI, bootstrap over seeds and test examples",
+             *flag_notes(flags)]
     return Table(f"accuracy (%) on {study.label}", ["system", "strategy", *map(fraction_label, fractions)], rows,
                  notes)
 
@@ -110,10 +131,12 @@ def gain_table(summary: Summary) -> Table:
     study = summary.study
     fractions = study.fractions
     pairs = sorted({(g.system, g.strategy) for g in summary.groups if g.strategy != BASELINE}, key=row_order)
+    flags = row_flags(study.cells)
     rows = []
     for system, strategy in pairs:
         cells = [summary.group(system, strategy, f) for f in fractions]
-        rows.append([system, strategy, *("—" if g is None else gain_cell(g) for g in cells)])
+        rows.append([system, strategy, *("—" if g is None else flagged(gain_cell(g), flags.get(
+            (system, strategy, g.fraction))) for g in cells)])
     tests = sorted({g.test.method for g in summary.groups if g.test is not None})
     notes = [f"Δ = accuracy(strategy) − accuracy({BASELINE}) in points, paired on system, fraction, seed and test "
              f"examples; [95% CI] by paired bootstrap over seeds and test examples; "
@@ -130,6 +153,7 @@ def gain_table(summary: Summary) -> Table:
                          f"(mean Δ ≤ 0 there and at every larger fraction)")
     if not any(g.gain is not None for g in summary.groups):
         notes.append(f"no gain: the study has no {BASELINE} cells to pair with")
+    notes += flag_notes(flags)
     return Table(f"transfer gain over {BASELINE} (points) on {study.label}",
                  ["system", "strategy", *map(fraction_label, fractions)], rows, notes)
 
