@@ -22,7 +22,7 @@ import numpy as np
 from tlbench.corpora.base import Split
 from tlbench.errors import ConfigError
 from tlbench.strategies.base import BaseStrategy
-from tlbench.system import Context, System
+from tlbench.system import Context, Stopwatch, System
 
 
 def confident_balanced(proba: np.ndarray, per_class: int, threshold: float) -> np.ndarray:
@@ -69,10 +69,12 @@ class SelfTraining(BaseStrategy):
                 if not len(added) or len(added) == history[-1]["added"]:
                     break  # the pool has nothing (more) above the threshold
             round_info: dict[str, Any] = {}
-            model = new_system().fit(target.train if added is None else _join(target.train, added),
-                                     target.valid, ctx.child(info=round_info))
+            with Stopwatch() as clock:
+                model = new_system().fit(target.train if added is None else _join(target.train, added),
+                                         target.valid, ctx.child(info=round_info))
             score = accuracy(model, target.valid)
-            history.append({"round": r, "added": 0 if added is None else len(added), "valid_accuracy": score})
+            history.append({"round": r, "added": 0 if added is None else len(added), "valid_accuracy": score,
+                            "fit_seconds": round(clock.seconds, 2)})
             if best is None or (score is not None and score > best[1]):
                 best = (model, score, r, round_info)
             if score is None:

@@ -1,0 +1,144 @@
+"""Semi-supervised benchmarks (issue 14): choosing self-training's defaults, and the accuracy commands.
+
+``tune``: chooses self-training's defaults on held-out parts of *training* splits, never a test split. For each
+corpus a stratified 20% of its training split is held out as a development set; the rest plays the training split:
+5% labelled fraction (validation carved from it by tlbench's sampler), the unlabeled pool built by
+tlbench.unlabeled_pool (the development texts are excluded like test texts). Every round's model is scored on the
+development set, so one run shows what each round and each selection rule would have given::
+
+    flock /tmp/tlbench-heavy.lock python bench/bench_semi_supervised.py tune --data-dir ../shared/data \
+        --json /tmp/st-tune.json
+
+``commands``: prints (``--run`` runs) the ``tlbench compare`` commands whose results docs/results.md records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+CORPORA = ("imdb", "rotten-tomatoes", "blitzer:books")
+
+
+def _corpus(name: str, data_dir: str | None):
+    from tlbench.plugins import get_registry
+    from tlbench.runner import open_corpus
+    from tlbench.study import StudySpec
+
+    return open_corpus(name, get_registry(), StudySpec(systems=["tfidf-lr"], target=name, data_dir=data_dir))
+
+
+def _held_out(name: str, data_dir: str | None, dev_share: float):
+    from tlbench.sampler import nested_fractions
+
+    corpus = _corpus(name, data_dir)
+    full = corpus.load("train")
+    parts = nested_fractions(full.labels, [1.0], 99, dev_share)[1.0]
+    unlabeled = corpus.load("unlabeled").texts if "unlabeled" in corpus.splits() else ()
+    return full.subset(parts.train), full.subset(parts.valid), unlabeled
+
+
+class _Target:
+    def __init__(self, train, valid, pool):
+        self.train, self.valid, self._pool = train, valid, pool
+
+    def unlabeled(self):
+        return self._pool
+
+
+def tune_one(rest, dev, unlabeled, seed: int, fraction: float, options: dict) -> dict:
+    from tlbench.sampler import nested_fractions
+    from tlbench.strategies.self_training import SelfTraining, accuracy
+    from tlbench.system import Context
+    from tlbench.systems.tfidf_lr import TfidfLR
+    from tlbench.unlabeled_pool import unlabeled_pool
+
+    sample = nested_fractions(rest.labels, [fraction], seed, 0.1)[fraction]
+    train, valid = rest.subset(sample.train), rest.subset(sample.valid)
+    pool = unlabeled_pool(rest.texts, np.concatenate([sample.train, sample.valid]), unlabeled, set(dev.texts))
+    made = []
+
+    def new_system():
+        made.append(TfidfLR())
+        return made[-1]
+
+    ctx = Context(seed=seed)
+    start = time.perf_counter()
+    SelfTraining(**options).run(new_system, None, _Target(train, valid, pool), ctx)
+    record = ctx.info["self_training"]
+    for entry, model in zip(record["rounds"], made):
+        entry["dev_accuracy"] = accuracy(model, dev)
+    record.update(seconds=round(time.perf_counter() - start, 1), n_train=len(train), n_valid=len(valid))
+    return record
+
+
+def tune(args) -> None:
+    results = []
+    for name in args.corpora:
+        rest, dev, unlabeled = _held_out(name, args.data_dir, args.dev_share)
+        for per_round in args.per_round:
+            for seed in args.seeds:
+                n = int(np.ceil(len(rest) * args.fraction))
+                options = {"rounds": args.rounds, "per_round": max(1, int(per_round * n)),
+                           "max_pool": args.max_pool, "threshold": args.threshold}
+                record = tune_one(rest, dev, unlabeled, seed, args.fraction, options)
+                row = {"corpus": name, "seed": seed, "per_round_x": per_round, **options, **record}
+                results.append(row)
+                rounds = " ".join(f"r{h['round']}:{h['valid_accuracy']:.3f}/{h['dev_accuracy']:.4f}"
+                                  for h in record["rounds"])
+                print(f"{name} seed {seed} per_round {per_round}x: chosen r{record['chosen_round']} "
+                      f"[valid/dev {rounds}] {record['seconds']}s", flush=True)
+                if args.json:
+                    with open(args.json, "w") as f:
+                        json.dump(results, f, indent=1)
+
+
+COMMANDS = [
+    "tlbench compare tfidf-lr --target {t} --strategy target-only,self-training --fractions 0.05 --seeds 3 "
+    "--data-dir {d} --out tlbench-runs/st-{slug}"
+    for t in CORPORA
+]
+
+
+def commands(args) -> None:
+    for template in COMMANDS:
+        for target in args.corpora:
+            if "{t}" not in template and target != args.corpora[0]:
+                continue
+            cmd = template.format(t=target, d=args.data_dir or "../shared/data", slug=target.replace(":", "-"))
+            print(cmd)
+            if args.run:
+                subprocess.run(shlex.split(cmd), check=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("tune")
+    t.add_argument("--data-dir", default=None)
+    t.add_argument("--corpora", nargs="+", default=list(CORPORA))
+    t.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    t.add_argument("--fraction", type=float, default=0.05)
+    t.add_argument("--dev-share", type=float, default=0.2)
+    t.add_argument("--rounds", type=int, default=3)
+    t.add_argument("--per-round", nargs="+", type=float, default=[0.5, 1.0, 2.0],
+                   help="pseudo-labels added per round, as a multiple of the labelled fraction's size")
+    t.add_argument("--threshold", type=float, default=0.0)
+    t.add_argument("--max-pool", type=int, default=20000)
+    t.add_argument("--json", default=None)
+    c = sub.add_parser("commands")
+    c.add_argument("--data-dir", default=None)
+    c.add_argument("--corpora", nargs="+", default=list(CORPORA))
+    c.add_argument("--run", action="store_true")
+    args = parser.parse_args(argv)
+    tune(args) if args.command == "tune" else commands(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
