@@ -119,3 +119,12 @@ def test_self_training_runs_in_a_study_without_source(tmp_path, toy_registry):
     st = result.info["self_training"]
     assert st["teacher"]["name"] == "keyword" and st["rounds"][0]["added"] == 0
     assert st["pool"] == result.info["unlabeled_pool"] == 160 + 50  # train outside the 20% cell + unlabeled
+
+
+def test_context_new_system_builds_registered_systems():
+    from tlbench.errors import UnknownComponent
+
+    assert Context().new_system("tfidf-lr").name == "tfidf-lr"
+    assert Context(system_factory=lambda name: ("made", name)).new_system("x") == ("made", "x")
+    with pytest.raises(UnknownComponent):
+        Context().new_system("tfidf-lrr")
