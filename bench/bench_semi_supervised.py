@@ -84,8 +84,7 @@ def tune(args) -> None:
         rest, dev, unlabeled = _held_out(name, args.data_dir, args.dev_share)
         for per_round in args.per_round:
             for seed in args.seeds:
-                n = int(np.ceil(len(rest) * args.fraction))
-                options = {"rounds": args.rounds, "per_round": max(1, int(per_round * n)),
+                options = {"rounds": args.rounds, "per_round": per_round,
                            "max_pool": args.max_pool, "threshold": args.threshold}
                 record = tune_one(rest, dev, unlabeled, seed, args.fraction, options)
                 row = {"corpus": name, "seed": seed, "per_round_x": per_round, **options, **record}
@@ -97,6 +96,22 @@ def tune(args) -> None:
                 if args.json:
                     with open(args.json, "w") as f:
                         json.dump(results, f, indent=1)
+
+
+def choose(rows: list[dict]) -> tuple[int, dict[int, float]]:
+    """The number of rounds (with the tuned per_round) whose validation-chosen model gains most over round 0 on
+    the development sets, averaged per corpus then over corpora; ties go to fewer rounds."""
+    gains: dict[int, float] = {}
+    for rounds in range(max(len(r["rounds"]) for r in rows)):
+        per_corpus = {}
+        for r in rows:
+            hist, best = r["rounds"][: rounds + 1], r["rounds"][0]
+            for h in hist[1:]:
+                if h["valid_accuracy"] > best["valid_accuracy"]:
+                    best = h
+            per_corpus.setdefault(r["corpus"], []).append(best["dev_accuracy"] - r["rounds"][0]["dev_accuracy"])
+        gains[rounds] = float(np.mean([np.mean(v) for v in per_corpus.values()]))
+    return max(gains, key=lambda k: (round(gains[k], 6), -k)), gains
 
 
 #: The accuracy commands of docs/results.md, by group; {d} is the data directory.
@@ -146,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--per-round", nargs="+", type=float, default=[0.5, 1.0, 2.0],
                    help="pseudo-labels added per round, as a multiple of the labelled fraction's size")
     t.add_argument("--threshold", type=float, default=0.0)
-    t.add_argument("--max-pool", type=int, default=20000)
+    t.add_argument("--max-pool", type=int, default=10000)
     t.add_argument("--json", default=None)
     c = sub.add_parser("commands")
     c.add_argument("--data-dir", default=None)

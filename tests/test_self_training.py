@@ -61,7 +61,7 @@ def _run(schedule, rounds=None):
         return made[-1]
 
     ctx = Context()
-    strategy = SelfTraining(rounds=len(schedule) - 1 if rounds is None else rounds, per_round=10)
+    strategy = SelfTraining(rounds=len(schedule) - 1 if rounds is None else rounds, per_round=0.5)
     model = strategy.run(new_system, None, _Target(train, valid, [f"u{i}" for i in range(100)]), ctx)
     return model, ctx.info["self_training"], made
 
@@ -103,7 +103,7 @@ def test_tfidf_lr_self_training_and_teacher_on_real_reviews(tmp_path):
     from tlbench.systems.tfidf_lr import TfidfLR
 
     ctx = Context(system_factory=lambda name: TfidfLR(C=2.0))
-    model = SelfTraining(rounds=2, per_round=100, teacher="tfidf-lr").run(TfidfLR, None, _Target(train, valid, pool), ctx)
+    model = SelfTraining(rounds=2, per_round=0.5, teacher="tfidf-lr").run(TfidfLR, None, _Target(train, valid, pool), ctx)
     record = ctx.info["self_training"]
     assert record["teacher"]["name"] == "tfidf-lr" and 0.5 < record["teacher"]["valid_accuracy"] <= 1.0
     assert [h["added"] for h in record["rounds"]] == [0, 100, 200]

@@ -75,7 +75,7 @@ def test_pool_never_holds_labelled_validation_or_test_text(tmp_path):
     SEEN.clear()
     spec = StudySpec(systems=["recorder"], target="rec-tgt", strategies=["domain-adaptive", "self-training"],
                      fractions=[0.1, 0.5], seeds=[0, 1], out=str(tmp_path / "o"), cache_dir=str(tmp_path / "c"),
-                     device="cpu", strategy_options={"self-training": {"rounds": 2, "per_round": 10}})
+                     device="cpu", strategy_options={"self-training": {"rounds": 2, "per_round": 0.5}})
     run = run_study(spec, registry=registry)
     assert all(r.status == "ok" for r in run.results), [r.error for r in run.results]
     train, test = corpus.load("train"), corpus.load("test")

@@ -2,8 +2,8 @@
 
 Round 0 trains on the labelled fraction alone. Round ``r`` (1..``rounds``) lets the *labeller* — the previous
 round's model, or a ``teacher`` system trained once on the labelled fraction — label the pool afresh and trains a
-fresh system on the labelled fraction plus the ``r × per_round`` most confident pool texts, the same number per
-predicted class. Labels are recomputed every round rather than accumulated, so an early mistake is not locked in.
+fresh system on the labelled fraction plus the ``r × per_round × (labelled size)`` most confident pool texts, the
+same number per predicted class. Labels are recomputed every round rather than accumulated, so an early mistake is not locked in.
 The round with the best validation accuracy wins; ties go to the earlier round, so round 0 (no pseudo-labels) is
 kept unless pseudo-labels measurably help. The test split is never read; the pool holds no labelled, validation or
 test text (tlbench.unlabeled_pool).
@@ -51,15 +51,16 @@ class SelfTraining(BaseStrategy):
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         # rounds/per_round/threshold chosen on held-out parts of training splits (docs/self-training.md)
-        return {"rounds": 3, "per_round": None, "threshold": 0.0, "max_pool": 20_000, "teacher": None}
+        return {"rounds": 3, "per_round": 1.0, "threshold": 0.0, "max_pool": 10_000, "teacher": None}
 
     def run(self, new_system, source, target, ctx):
         opts = self.options
         rounds, threshold = int(opts["rounds"]), float(opts["threshold"])
-        if rounds < 0 or not 0.0 <= threshold < 1.0:
-            raise ConfigError("self-training needs rounds >= 0 and 0 <= threshold < 1: fix -o self-training.*")
+        if rounds < 0 or not 0.0 <= threshold < 1.0 or not float(opts["per_round"]) > 0:
+            raise ConfigError("self-training needs rounds >= 0, per_round > 0 and 0 <= threshold < 1: "
+                              "fix -o self-training.*")
         pool = self._pool(target.unlabeled(), ctx.seed)
-        per_round = int(opts["per_round"] or len(target.train))
+        per_round = max(1, round(float(opts["per_round"]) * len(target.train)))  # a multiple of the labelled size
         teacher, record = self._teacher(target, ctx)
         history, best, proba = [], None, None
         for r in range(rounds + 1 if pool else 1):
