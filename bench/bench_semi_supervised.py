@@ -20,6 +20,7 @@ import shlex
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -118,19 +119,21 @@ def choose(rows: list[dict]) -> tuple[int, dict[int, float]]:
 GROUPS = {
     # self-training against target-only with the cheap system, on three targets, official test sets
     "self-training": [
-        f"tlbench compare tfidf-lr --target {t} --strategy target-only,self-training --fractions 0.05 --seeds 3 "
-        f"--data-dir {{d}} --device cpu --out tlbench-runs/st-{t.replace(':', '-')}"
+        f"tlbench compare tfidf-lr --config bench/no_source.toml --target {t} --strategy target-only,self-training "
+        f"--fractions 0.05 --seeds 3 --data-dir {{d}} --device cpu --out tlbench-runs/st-{t.replace(':', '-')}"
         for t in CORPORA
     ],
     # setfit and the frozen baseline at 5% IMDB, on a 2,000-review stratified slice of the official test set
     "setfit": [
-        "tlbench compare setfit minilm-lr tfidf-lr --target imdb --strategy target-only --fractions 0.05 --seeds 1 "
+        "tlbench compare setfit minilm-lr tfidf-lr --config bench/no_source.toml --target imdb --strategy target-only "
+        "--fractions 0.05 --seeds 1 "
         "--data-dir {d} --device cpu --max-test 2000 -o setfit.pairs=2000 -o setfit.max_length=128 "
         "-o minilm-lr.max_length=128 --out tlbench-runs/setfit-imdb"
     ],
     # teacher -> student: setfit labels (a sample of) the pool, tfidf-lr learns from it; same test slice as above
     "teacher": [
-        "tlbench compare tfidf-lr --target imdb --strategy self-training --fractions 0.05 --seeds 1 "
+        "tlbench compare tfidf-lr --config bench/no_source.toml --target imdb --strategy self-training "
+        "--fractions 0.05 --seeds 1 "
         "--data-dir {d} --device cpu --max-test 2000 -o self-training.teacher=setfit -o self-training.max_pool=5000 "
         "-o setfit.pairs=2000 -o setfit.max_length=128 --out tlbench-runs/teacher-imdb"
     ],
@@ -144,7 +147,9 @@ def commands(args) -> None:
             print(cmd, flush=True)
             if args.run:
                 start = time.perf_counter()
-                subprocess.run(shlex.split(cmd), check=False)
+                argv = shlex.split(cmd)
+                argv[0] = str(Path(sys.executable).with_name("tlbench"))  # the tlbench of this environment
+                subprocess.run(argv, check=False)
                 print(f"# {time.perf_counter() - start:.0f} s wall", flush=True)
 
 

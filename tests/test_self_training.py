@@ -50,7 +50,7 @@ class Scripted:
         return np.eye(2)[pred]
 
 
-def _run(schedule, rounds=None):
+def _run(schedule, rounds=None, min_gain=0.5):
     train = Split([f"l{i}" for i in range(20)], np.arange(20) % 2, SENTIMENT)
     valid = Split([f"v{i}" for i in range(10)], np.arange(10) % 2, SENTIMENT)
     held = Split([f"h{i}" for i in range(10)], np.arange(10) % 2, SENTIMENT)
@@ -61,7 +61,8 @@ def _run(schedule, rounds=None):
         return made[-1]
 
     ctx = Context()
-    strategy = SelfTraining(rounds=len(schedule) - 1 if rounds is None else rounds, per_round=0.5)
+    strategy = SelfTraining(rounds=len(schedule) - 1 if rounds is None else rounds, per_round=0.5,
+                            min_gain=min_gain)
     model = strategy.run(new_system, None, _Target(train, valid, [f"u{i}" for i in range(100)]), ctx)
     return model, ctx.info["self_training"], made
 
@@ -74,6 +75,13 @@ def test_round_is_chosen_by_validation_accuracy_with_ties_to_the_earlier(schedul
     assert [h["valid_accuracy"] for h in record["rounds"]] == schedule
     assert [h["added"] for h in record["rounds"]] == [0, 10, 20]
     assert [m.n_train_ for m in made] == [20, 30, 40]  # labelled + r * per_round pseudo-labelled
+
+
+@pytest.mark.parametrize("min_gain, chosen", [(0.0, 1), (0.5, 1), (1.0, 0)])
+def test_a_round_must_beat_round_zero_by_min_gain_standard_errors(min_gain, chosen):
+    # 10 validation texts at 70%: one standard error is sqrt(0.7 * 0.3 / 10) = 0.145
+    _, record, _ = _run([0.7, 0.8], min_gain=min_gain)
+    assert record["chosen_round"] == chosen
 
 
 def test_no_validation_keeps_round_zero():

@@ -3,10 +3,12 @@
 Round 0 trains on the labelled fraction alone. Round ``r`` (1..``rounds``) lets the *labeller* — the previous
 round's model, or a ``teacher`` system trained once on the labelled fraction — label the pool afresh and trains a
 fresh system on the labelled fraction plus the ``r × per_round × (labelled size)`` most confident pool texts, the
-same number per predicted class. Labels are recomputed every round rather than accumulated, so an early mistake is not locked in.
-The round with the best validation accuracy wins; ties go to the earlier round, so round 0 (no pseudo-labels) is
-kept unless pseudo-labels measurably help. The test split is never read; the pool holds no labelled, validation or
-test text (tlbench.unlabeled_pool).
+same number per predicted class. Labels are recomputed every round rather than accumulated, so an early mistake is
+not locked in. The round with the best validation accuracy wins, but a round with pseudo-labels must beat round 0
+by more than ``min_gain`` standard errors of round 0's validation accuracy (validation parts are small: a lead of
+one example is noise); ties go to the earlier round, so round 0 (no pseudo-labels) is kept unless pseudo-labels
+measurably help. The test split is never read; the pool holds no labelled, validation or test text
+(tlbench.unlabeled_pool).
 
 With ``teacher=NAME`` this is teacher → student distillation: the teacher (e.g. ``setfit``) labels the pool and the
 cell's own system (e.g. ``tfidf-lr``) trains on labelled + pseudo-labelled text, so it predicts at its own cost.
@@ -51,7 +53,8 @@ class SelfTraining(BaseStrategy):
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         # rounds/per_round/threshold chosen on held-out parts of training splits (docs/self-training.md)
-        return {"rounds": 3, "per_round": 1.0, "threshold": 0.0, "max_pool": 10_000, "teacher": None}
+        return {"rounds": 1, "per_round": 0.5, "min_gain": 0.5, "threshold": 0.0, "max_pool": 10_000,
+                "teacher": None}
 
     def run(self, new_system, source, target, ctx):
         opts = self.options
@@ -76,7 +79,9 @@ class SelfTraining(BaseStrategy):
             score = accuracy(model, target.valid)
             history.append({"round": r, "added": 0 if added is None else len(added), "valid_accuracy": score,
                             "fit_seconds": round(clock.seconds, 2)})
-            if best is None or (score is not None and score > best[1]):
+            if best is None or (score is not None and score > best[1] and score > history[0]["valid_accuracy"]
+                                + float(opts["min_gain"]) * _standard_error(history[0]["valid_accuracy"],
+                                                                            len(target.valid))):
                 best = (model, score, r, round_info)
             if score is None:
                 break  # no validation part: nothing to choose a round on, so round 0 it is
@@ -108,6 +113,11 @@ def confident(proba: np.ndarray, n: int, threshold: float, pool: list[str], labe
     """The pool's ``n`` most confident texts (balanced over predicted classes) with their predicted labels."""
     picked = confident_balanced(proba, max(1, n // proba.shape[1]), threshold)
     return Split([pool[i] for i in picked], proba[picked].argmax(axis=1), tuple(label_names))
+
+
+def _standard_error(acc: float, n: int) -> float:
+    """The standard error of an accuracy measured on ``n`` examples (at least that of one example in ``n``)."""
+    return max(float(np.sqrt(acc * (1.0 - acc) / max(n, 1))), 1.0 / max(n, 1))
 
 
 def _join(a: Split, b: Split) -> Split:
