@@ -99,20 +99,32 @@ def tune(args) -> None:
                         json.dump(results, f, indent=1)
 
 
-def choose(rows: list[dict]) -> tuple[int, dict[int, float]]:
-    """The number of rounds (with the tuned per_round) whose validation-chosen model gains most over round 0 on
-    the development sets, averaged per corpus then over corpora; ties go to fewer rounds."""
+def choose(rows: list[dict], min_gain: float = 0.0) -> tuple[int, dict[int, float]]:
+    """The number of rounds whose validation-chosen model gains most over round 0 on the development sets,
+    averaged per corpus then over corpora (ties to fewer rounds), with self-training's rule: a later round must beat
+    round 0 by more than ``min_gain`` standard errors of round 0's validation accuracy."""
+    from tlbench.strategies.self_training import _standard_error
+
     gains: dict[int, float] = {}
     for rounds in range(max(len(r["rounds"]) for r in rows)):
-        per_corpus = {}
+        per_corpus: dict[str, list[float]] = {}
         for r in rows:
-            hist, best = r["rounds"][: rounds + 1], r["rounds"][0]
-            for h in hist[1:]:
-                if h["valid_accuracy"] > best["valid_accuracy"]:
+            first = r["rounds"][0]
+            bar = first["valid_accuracy"] + min_gain * _standard_error(first["valid_accuracy"], r["n_valid"])
+            best = first
+            for h in r["rounds"][1: rounds + 1]:
+                if h["valid_accuracy"] > best["valid_accuracy"] and h["valid_accuracy"] > bar:
                     best = h
-            per_corpus.setdefault(r["corpus"], []).append(best["dev_accuracy"] - r["rounds"][0]["dev_accuracy"])
+            per_corpus.setdefault(r["corpus"], []).append(best["dev_accuracy"] - first["dev_accuracy"])
         gains[rounds] = float(np.mean([np.mean(v) for v in per_corpus.values()]))
     return max(gains, key=lambda k: (round(gains[k], 6), -k)), gains
+
+
+def choose_table(args) -> None:
+    rows = json.load(open(args.tune_json))
+    for min_gain in args.min_gain:
+        _, gains = choose(rows, min_gain)
+        print(f"min_gain {min_gain}: " + "  ".join(f"rounds {k}: {100 * v:+.2f}" for k, v in gains.items()))
 
 
 #: The accuracy commands of docs/results.md, by group; {d} is the data directory.
@@ -172,8 +184,11 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--data-dir", default=None)
     c.add_argument("--groups", nargs="+", default=list(GROUPS), choices=list(GROUPS))
     c.add_argument("--run", action="store_true")
+    k = sub.add_parser("choose")
+    k.add_argument("tune_json")
+    k.add_argument("--min-gain", nargs="+", type=float, default=[0.0, 0.5, 1.0, 1.5])
     args = parser.parse_args(argv)
-    tune(args) if args.command == "tune" else commands(args)
+    {"tune": tune, "commands": commands, "choose": choose_table}[args.command](args)
 
 
 if __name__ == "__main__":
