@@ -44,3 +44,5 @@ def register_strategies(register):
              description="source-trained encoder frozen, new head trained on target")
     register("domain-adaptive", s + "domain_adaptive:DomainAdaptive",
              description="continue unsupervised training of the embedding on unlabeled target text first")
+    register("self-training", s + "self_training:SelfTraining",
+             description="pseudo-label the unlabeled pool (own model or a teacher=SYSTEM), round chosen on validation")

@@ -30,9 +30,10 @@ from tlbench.errors import DataError, Incompatible, TlbenchError, UnknownCompone
 from tlbench.learning_check import check_model
 from tlbench.registry import Registry, suggest
 from tlbench.results import CellResult, ResultStore, encode_labels
-from tlbench.sampler import SAMPLER_VERSION, nested_fractions, stratified_limit
+from tlbench.sampler import SAMPLER_VERSION, Sample, nested_fractions, stratified_limit
 from tlbench.study import StudySpec
 from tlbench.system import Context, ProgressEvent, Stopwatch, System
+from tlbench.unlabeled_pool import unlabeled_pool
 
 Listener = Callable[[dict[str, Any]], None]
 
@@ -152,16 +153,19 @@ class StudyEnv:
         return texts
 
     @cached_property
-    def _target_unlabeled(self) -> list[str]:
-        return self._unlabeled("target")
-
-    @cached_property
     def _source_unlabeled(self) -> list[str]:
         return self._unlabeled("source")
 
-    def target_unlabeled(self) -> list[str]:
-        """The target domain's text without labels: its training texts plus its unlabeled split."""
-        return self._target_unlabeled
+    @cached_property
+    def _test_texts(self) -> frozenset[str]:
+        return frozenset(self.target.load("test").texts)  # the whole test split, also beyond --max-test
+
+    def target_pool(self, sample: Sample) -> list[str]:
+        """The cell's unlabeled pool (see tlbench.unlabeled_pool): the target's unlabeled split plus its training
+        texts outside the cell's labelled fraction and validation part; never a test text."""
+        extra = self.split("target", "unlabeled").texts if "unlabeled" in self.target.splits() else ()
+        used = np.concatenate([sample.train, sample.valid])
+        return unlabeled_pool(self.split("target", "train").texts, used, extra, self._test_texts)
 
     def source_unlabeled(self) -> list[str]:
         """The source's text without labels: its training texts plus its unlabeled split."""
@@ -194,7 +198,7 @@ class StudyEnv:
         workdir = self.cache.root.parent / "work"
         workdir.mkdir(parents=True, exist_ok=True)
         return Context(device=self.device, seed=seed, cache=self.cache, progress=progress,
-                       workdir=workdir, info=info, unlabeled=unlabeled)
+                       workdir=workdir, info=info, unlabeled=unlabeled, system_factory=self.new_system)
 
     def source_model_key(self, system: str, seed: int) -> str:
         """The content key under which the source model of ``system`` for ``seed`` is cached."""
@@ -311,8 +315,9 @@ class StudyEnv:
         strategy = self.registry.create_strategy(cell.strategy, spec.strategy_options.get(cell.strategy, {}))
         usable = self.source is not None and self.source_problem is None
         source = _SourceSide(self, cell.system, cell.seed) if usable else None
-        target = _Side(train, valid, self.target_unlabeled())
+        target = _Side(train, valid, self.target_pool(sample))
         ctx = self.context(cell.seed, cell, target.unlabeled(), info)
+        info["unlabeled_pool"] = len(target.unlabeled())
         ctx.seed_everything()
         peak = _PeakMemory()
         with Stopwatch() as train_clock:

@@ -67,15 +67,29 @@ class Context:
     progress: Callable[[ProgressEvent], None] | None = None
     workdir: Path | None = None
     info: dict[str, Any] = field(default_factory=dict)
-    #: Unlabeled text of the domain being trained on (for the target: its unlabeled split plus its training
-    #: texts without labels; for the source: the same of the source). Systems that pretrain an embedding on text
-    #: (word2vec, elmo) may use it; the test split is never in it.
+    #: Unlabeled text of the domain being trained on. For the target this is the cell's *unlabeled pool*: the
+    #: target's unlabeled split plus the training texts outside the cell's labelled fraction and outside its
+    #: validation part (never a test text, never one of the cell's labelled or validation texts; see
+    #: tlbench.unlabeled_pool). For the source: its training texts plus its unlabeled split. Systems that pretrain
+    #: an embedding on text (word2vec, elmo) and semi-supervised strategies (self-training) may use it.
     unlabeled: Sequence[str] = ()
+    #: How ``new_system`` builds another registered system (the runner passes one that applies the study's
+    #: ``-o NAME.KEY=VALUE`` options); None falls back to the installed plugins with default options.
+    system_factory: Callable[[str], Any] | None = None
 
     def report(self, stage: str, step: int, total: int | None = None, **metrics: float) -> None:
         """Send a progress event to whoever listens (the CLI shows epochs and steps)."""
         if self.progress is not None:
             self.progress(ProgressEvent(stage, step, total, {k: float(v) for k, v in metrics.items()}))
+
+    def new_system(self, name: str) -> System:
+        """A fresh, unfitted instance of any registered system (a preset or ``EMBEDDING+ENCODER``), e.g. a teacher
+        for a teacher → student strategy. Unknown names raise ``UnknownComponent`` with a suggestion."""
+        if self.system_factory is not None:
+            return self.system_factory(name)
+        from tlbench.plugins import get_registry
+
+        return get_registry().create_system(name, {})
 
     def child(self, **changes: Any) -> Context:
         """A copy with some fields changed; ``info`` stays shared so everything lands in one record."""
@@ -195,8 +209,10 @@ class SourceSide(Protocol):
 
 
 class TargetSide(Protocol):
-    """The target corpus as a strategy sees it: the cell's training fraction and its validation part, and the
-    unlabeled text of the target domain (its unlabeled split plus the training texts without their labels)."""
+    """The target corpus as a strategy sees it: the cell's training fraction, its validation part, and the cell's
+    unlabeled pool: the target's unlabeled split plus the training texts outside the labelled fraction and outside
+    the validation part. The pool never holds a test text nor one of the cell's labelled or validation texts, so a
+    strategy may pseudo-label all of it without touching what model selection relies on."""
 
     train: Split
     valid: Split | None

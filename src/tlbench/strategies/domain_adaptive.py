@@ -1,6 +1,7 @@
 """domain-adaptive: continue unsupervised training of the embedding on unlabeled target-domain text (after the
 source text, where there is a source) before the target classifier is trained. The target's unlabeled text is its
-unlabeled split plus its training texts without labels; test text is never used."""
+unlabeled pool (its unlabeled split plus the training texts outside the labelled fraction and the validation
+part; see tlbench.unlabeled_pool); test text is never used."""
 
 from __future__ import annotations
 

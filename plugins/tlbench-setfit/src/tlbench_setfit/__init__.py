@@ -1,0 +1,1 @@
+"""tlbench plugin: ``setfit`` and ``minilm-lr`` systems on sentence-transformers."""
