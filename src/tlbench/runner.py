@@ -111,6 +111,18 @@ class _SourceSide(_Side):
         return model
 
 
+@dataclass(frozen=True)
+class FittedCell:
+    """A cell's fitted model with the parts it was trained on; ``seconds`` includes ``source_seconds``."""
+
+    model: System
+    strategy: Any
+    train: Split
+    valid: Split
+    seconds: float
+    source_seconds: float
+
+
 class StudyEnv:
     """The loaded corpora, registry, device and caches a study's cells share within one process."""
 
@@ -277,9 +289,12 @@ class StudyEnv:
             return CellResult(status="failed", error=message.replace("\n", " ")[:2000], finished_at=_now(),
                               info=_clean(info), **base)
 
-    def _run(self, cell: Cell, base: dict[str, Any], info: dict[str, Any]) -> CellResult:
+    def fit_cell(self, cell: Cell, info: dict[str, Any]) -> FittedCell:
+        """Train one cell's model on its labelled fraction (validation carved from it), as every study does.
+
+        ``tlbench train`` calls this too, so a saved model is trained exactly as the cell it reproduces."""
         spec = self.spec
-        train_full, test = self.split("target", "train"), self.split("target", "test")
+        train_full = self.split("target", "train")
         sample = nested_fractions(train_full.labels, spec.fractions, cell.seed, spec.valid_fraction)[cell.fraction]
         train, valid = train_full.subset(sample.train), train_full.subset(sample.valid)
         strategy = self.registry.create_strategy(cell.strategy, spec.strategy_options.get(cell.strategy, {}))
@@ -287,10 +302,16 @@ class StudyEnv:
         target = _Side(train, valid, self.target_unlabeled())
         ctx = self.context(cell.seed, cell, target.unlabeled(), info)
         ctx.seed_everything()
-        peak = _PeakMemory()
-        with Stopwatch() as train_clock:
+        with Stopwatch() as clock:
             model = strategy.run(lambda: self.new_system(cell.system), source, target, ctx)
-        source_seconds = source.seconds if source else 0.0
+        return FittedCell(model, strategy, train, valid, clock.seconds, source.seconds if source else 0.0)
+
+    def _run(self, cell: Cell, base: dict[str, Any], info: dict[str, Any]) -> CellResult:
+        peak = _PeakMemory()
+        fitted = self.fit_cell(cell, info)
+        model, strategy, train, valid = fitted.model, fitted.strategy, fitted.train, fitted.valid
+        source_seconds = fitted.source_seconds
+        test = self.split("target", "test")
         memo_key = content_key(cell.system, cell.seed, "zero-shot") if not strategy.uses_target else None
         if memo_key and memo_key in self._predictions:
             proba, predict_seconds = self._predictions[memo_key]
@@ -312,7 +333,7 @@ class StudyEnv:
             metrics=metrics(test.labels, proba),
             label_names=list(test.label_names),
             y_true=encode_labels(test.labels), y_pred=encode_labels(pred),
-            cost={"train_seconds": round(train_clock.seconds - source_seconds, 3),
+            cost={"train_seconds": round(fitted.seconds - source_seconds, 3),
                   "source_seconds": round(source_seconds, 3),
                   "predict_seconds": round(predict_seconds, 3),
                   "predict_examples_per_s": round(len(test) / max(predict_seconds, 1e-9), 1),
