@@ -343,6 +343,20 @@ def report(
         _fail(str(exc))
 
 
+class _Study:
+    """Options `train` shares with `compare` (one definition each)."""
+
+    device = Annotated[Optional[str], typer.Option(help="auto | cpu | cuda[:N] | mps")]
+    config = Annotated[Optional[Path], typer.Option(help="Study config (default ./tlbench.toml).")]
+    data_dir = Annotated[Optional[Path], typer.Option(help="Where corpora files are.")]
+    cache_dir = Annotated[Optional[Path], typer.Option(help="Cache for parsed corpora and models.")]
+    option = Annotated[Optional[list[str]], typer.Option("--option", "-o", help="COMPONENT.OPTION=VALUE, repeatable.")]
+    max_train = Annotated[Optional[int], typer.Option(help="Use a fixed stratified slice of the target train.")]
+    max_source = Annotated[Optional[int], typer.Option(help="Use a fixed stratified slice of the source.")]
+    allow_download = Annotated[Optional[bool], typer.Option("--allow-download/--offline",
+                                                            help="May corpora/models be downloaded from hubs?")]
+
+
 @app.command()
 def train(
     system: Annotated[str, typer.Argument(help="The system to train (a preset such as tfidf-lr, or "
@@ -353,16 +367,14 @@ def train(
     source: Annotated[Optional[str], typer.Option(help="Source corpus (name or path).")] = None,
     fraction: Annotated[float, typer.Option(help="Fraction of the target's training labels to use.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Seed (picks the sample and initialisation, as in a study).")] = 0,
-    device: Annotated[Optional[str], typer.Option(help="auto | cpu | cuda[:N] | mps")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="Study config (default ./tlbench.toml).")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="Where corpora files are.")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option(help="Cache for parsed corpora and models.")] = None,
-    option: Annotated[Optional[list[str]], typer.Option("--option", "-o",
-                                                        help="COMPONENT.OPTION=VALUE, repeatable.")] = None,
-    max_train: Annotated[Optional[int], typer.Option(help="Use a fixed stratified slice of the target train.")] = None,
-    max_source: Annotated[Optional[int], typer.Option(help="Use a fixed stratified slice of the source.")] = None,
-    allow_download: Annotated[Optional[bool], typer.Option(
-        "--allow-download/--offline", help="May corpora/models be downloaded from hubs?")] = None,
+    device: _Study.device = None,
+    config: _Study.config = None,
+    data_dir: _Study.data_dir = None,
+    cache_dir: _Study.cache_dir = None,
+    option: _Study.option = None,
+    max_train: _Study.max_train = None,
+    max_source: _Study.max_source = None,
+    allow_download: _Study.allow_download = None,
 ):
     """Train one study cell's model (system, strategy, fraction, seed) on your labels and save it to --out."""
     from tlbench.training import check_out_dir, train_model

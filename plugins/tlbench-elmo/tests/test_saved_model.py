@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from tlbench.testing.model_roundtrip import assert_same_predictions, round_trip
+from tlbench.testing.model_roundtrip import check_round_trip
 
 
-def test_elmo_tiny_round_trip_in_a_fresh_process(tmp_path, monkeypatch):
-    monkeypatch.setenv("TLBENCH_CACHE_DIR", str(tmp_path / "cache"))
-    result = round_trip("elmo-tiny", tmp_path / "model",
-                        options={"epochs": 1, "max_tokens": 3000, "max_len": 64, "cpu_threads": 1},
-                        max_train=120, n_texts=24)
-    assert_same_predictions(result)
-    assert result.card["system"]["provided_by"]["dist"] == "tlbench-elmo"
+def test_elmo_tiny_round_trip_in_a_fresh_process(tmp_path):
+    check_round_trip("elmo-tiny", tmp_path, "tlbench-elmo",
+                     options={"epochs": 1, "max_tokens": 3000, "max_len": 64, "cpu_threads": 1},
+                     max_train=120, n_texts=24)

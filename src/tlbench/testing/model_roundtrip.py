@@ -40,14 +40,14 @@ class RoundTrip:
 def round_trip(system: str, out: Path, *, target: str = "imdb", options: dict[str, Any] | None = None,
                strategy: str = "target-only", source: str | None = None, fraction: float = 1.0, seed: int = 0,
                max_train: int = 200, max_source: int | None = None, n_texts: int = 32,
-               timeout: float = 600) -> RoundTrip:
+               cache_dir: Path | None = None, timeout: float = 600) -> RoundTrip:
     """Train ``system`` on ``max_train`` texts of ``target``, save it to ``out``, reload it in a subprocess."""
     from tlbench.study import StudySpec
     from tlbench.training import train_model
 
     spec = StudySpec(systems=[system], target=target, source=source, strategies=[strategy], fractions=[fraction],
                      seeds=[seed], system_options={system: dict(options or {})}, max_train=max_train,
-                     max_source=max_source, device="cpu")
+                     max_source=max_source, device="cpu", cache_dir=str(cache_dir) if cache_dir else None)
     trained = train_model(spec, out)
     texts = list(trained.env.split("target", "test").texts[:n_texts])
     before = np.asarray(trained.model.predict_proba(texts), dtype=np.float64)
@@ -68,3 +68,12 @@ def assert_same_predictions(result: RoundTrip, atol: float = 1e-6) -> None:
     names = result.card["label_names"]
     assert result.labels_after == [names[i] for i in result.before.argmax(axis=1)]
     np.testing.assert_allclose(result.after, result.before, rtol=0, atol=atol)
+
+
+def check_round_trip(system: str, tmp_path: Path, dist: str, **options: Any) -> RoundTrip:
+    """``round_trip`` in ``tmp_path`` (model and caches), then the checks every system must pass: the same
+    predictions after reloading, and a card naming ``dist`` as the distribution that provides ``system``."""
+    result = round_trip(system, tmp_path / "model", cache_dir=tmp_path / "cache", **options)
+    assert_same_predictions(result)
+    assert result.card["system"]["provided_by"]["dist"] == dist
+    return result
