@@ -185,3 +185,13 @@ def test_predict_streams_a_large_input(tmp_path, suffix):
     assert len(model.calls) == n // size
     file_mb = path.stat().st_size / 2**20
     assert file_mb > 40 and peak / 2**20 < file_mb / 5, (peak / 2**20, file_mb)
+
+
+def test_import_tlbench_stays_light_and_load_model_is_lazy():
+    import subprocess
+    import sys
+
+    code = ("import sys, tlbench; assert 'tlbench.saved_model' not in sys.modules; "
+            "assert 'pandas' not in sys.modules; assert callable(tlbench.load_model); "
+            "assert 'tlbench.saved_model' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -58,9 +58,11 @@ def load_model(path: str | Path, device: str = "auto", registry: Any = None) -> 
     system_card = card["system"]
     system = registry.create_system(system_card["name"], system_card.get("options") or {})
     _check_config(system.get_config(), system_card)
-    chosen = resolve_device(device)
+    movable = callable(getattr(system, "to_device", None))
+    # resolving "auto" probes CUDA (imports torch): only where the answer is used, or to refuse a bad --device
+    chosen = resolve_device(device) if movable or device.strip().lower() not in ("auto", "cpu") else None
     loaded = system.load(path / MODEL)
-    if callable(getattr(loaded, "to_device", None)):
+    if movable and chosen is not None:
         loaded.to_device(chosen)
     return SavedModel(loaded, card, path)
 
