@@ -111,6 +111,18 @@ def test_predict_errors_are_one_line(model_dir, tmp_path):
     _one_line_error(["predict", str(model_dir), str(tmp_path / "ok.txt"), "--out", "x.xlsx"],
                     "unknown output type .xlsx")
     _one_line_error(["predict", str(model_dir), str(tmp_path / "missing.csv")], "no such file")
+    _one_line_error(["predict", str(model_dir), str(tmp_path / "ok.txt"), "--batch-size", "0"], "give at least 1")
+
+
+def test_predict_cli_batches_keep_every_document_in_order(model_dir, tmp_path):
+    texts = [f"review {i}: {'a great film' if i % 3 else 'awful, dull'}" for i in range(53)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"Text": t}) + "\n" for t in texts), encoding="utf-8")
+    result = runner.invoke(app, ["predict", str(model_dir), str(tmp_path / "in.jsonl"), "--batch-size", "7",
+                                 "--out", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))
+    assert [int(r["id"]) for r in rows] == list(range(1, 54))
+    assert [r["label"] for r in rows] == tlbench.load_model(model_dir).predict(texts)
 
 
 @pytest.mark.parametrize("change, message", [
