@@ -131,14 +131,19 @@ def test_predict_cli_batches_keep_every_document_in_order(model_dir, tmp_path):
                                                          "tlbench-lstm", "version": "1.2"}]),
      "pip install tlbench-lstm"),
     (lambda c: c["system"]["config"].update(ngram_max=3), "other settings (ngram_max)"),
+    (None, "cannot load the model in"),
 ])
 def test_model_cards_this_tlbench_cannot_load(model_dir, tmp_path, change, message):
     import shutil
 
     copy = tmp_path / "copy"
     shutil.copytree(model_dir, copy)
+    if change is None:  # a damaged copy: the saved files are there but empty
+        for f in (copy / "model").iterdir():
+            f.write_bytes(b"")
     card = json.loads((copy / "model.json").read_text())
-    change(card)
+    if change is not None:
+        change(card)
     (copy / "model.json").write_text(json.dumps(card))
     (tmp_path / "ok.txt").write_text("good\n", encoding="utf-8")
     _one_line_error(["predict", str(copy), str(tmp_path / "ok.txt")], message)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from tlbench.errors import ConfigError, Incompatible
+from tlbench.errors import ConfigError, DataError, Incompatible, TlbenchError
 from tlbench.model_card import MODEL, read_card
 
 
@@ -61,7 +61,14 @@ def load_model(path: str | Path, device: str = "auto", registry: Any = None) -> 
     movable = callable(getattr(system, "to_device", None))
     # resolving "auto" probes CUDA (imports torch): only where the answer is used, or to refuse a bad --device
     chosen = resolve_device(device) if movable or device.strip().lower() not in ("auto", "cpu") else None
-    loaded = system.load(path / MODEL)
+    try:
+        loaded = system.load(path / MODEL)
+    except TlbenchError:
+        raise
+    except Exception as exc:  # a damaged or partial copy: say so in one line rather than a framework traceback
+        message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        raise DataError(f"cannot load the model in {path / MODEL} ({message}): copy the whole directory again "
+                        "or train the model again") from exc
     if movable and chosen is not None:
         loaded.to_device(chosen)
     return SavedModel(loaded, card, path)
