@@ -110,6 +110,8 @@ def test_predict_errors_are_one_line(model_dir, tmp_path):
     _one_line_error(["predict", str(tmp_path), str(tmp_path / "ok.txt")], "is not a tlbench model")
     _one_line_error(["predict", str(model_dir), str(tmp_path / "ok.txt"), "--out", "x.xlsx"],
                     "unknown output type .xlsx")
+    _one_line_error(["predict", str(model_dir), str(tmp_path / "ok.txt"), "--out", str(tmp_path / "no" / "o.csv")],
+                    "check that its folder exists")
     _one_line_error(["predict", str(model_dir), str(tmp_path / "missing.csv")], "no such file")
     _one_line_error(["predict", str(model_dir), str(tmp_path / "ok.txt"), "--batch-size", "0"], "give at least 1")
 

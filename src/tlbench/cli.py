@@ -435,7 +435,11 @@ def _predict_to(loaded, batches, out: Optional[Path], fmt: str) -> None:
     console = _console(stderr=True)
     bar = Progress(SpinnerColumn(), TextColumn("{task.completed:,} documents"), TimeElapsedColumn(),
                    console=console, disable=not console.is_terminal, transient=True)
-    with (out.open("w", encoding="utf-8", newline="") if out else nullcontext(sys.stdout)) as stream, bar:
+    try:
+        target = out.open("w", encoding="utf-8", newline="") if out else nullcontext(sys.stdout)
+    except OSError as exc:
+        raise TlbenchError(f"cannot write --out {out}: {exc.strerror or exc}; check that its folder exists") from None
+    with target as stream, bar:
         task = bar.add_task("predict", total=None)
         writer = prediction.PredictionWriter(stream, fmt, loaded.label_names)
         done = prediction.predict_stream(loaded, batches, writer, lambda n: bar.advance(task, n))
