@@ -344,7 +344,7 @@ def report(
 
 
 class _Study:
-    """Options `train` shares with `compare` (one definition each)."""
+    """Study options as `train` declares them (the same flags, help and defaults as `compare`'s)."""
 
     device = Annotated[Optional[str], typer.Option(help="auto | cpu | cuda[:N] | mps")]
     config = Annotated[Optional[Path], typer.Option(help="Study config (default ./tlbench.toml).")]
