@@ -8,7 +8,7 @@ sampler, the validation part carved from the labelled fraction, the same strateg
 from __future__ import annotations
 
 import shutil
-import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,8 +100,10 @@ def _card(env: Any, cell: Any, fitted: Any, info: dict[str, Any], registry: Any)
 def _save(model: Any, card: dict[str, Any], out: Path) -> None:
     """Save into a fresh sibling directory, then swap it in: a failed save leaves ``out`` as it was."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    # mkdir, not mkdtemp: the model directory gets the user's usual permissions (mkdtemp's are 0700)
+    staging = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
+        staging.mkdir()
         (staging / MODEL).mkdir()
         model.save(staging / MODEL)
         write_card(staging, card)
