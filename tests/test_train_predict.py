@@ -214,3 +214,12 @@ def test_import_tlbench_stays_light_and_load_model_is_lazy():
             "assert 'pandas' not in sys.modules; assert callable(tlbench.load_model); "
             "assert 'tlbench.saved_model' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_train_replaces_an_existing_model_and_leaves_nothing_behind(tmp_path):
+    out = tmp_path / "models" / "m"
+    for seed in ("0", "1"):
+        result = runner.invoke(app, ["train", "tfidf-lr", *SMALL, "--seed", seed, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    assert json.loads((out / "model.json").read_text())["sample"]["seed"] == 1
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["m"]
