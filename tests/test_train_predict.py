@@ -223,3 +223,15 @@ def test_train_replaces_an_existing_model_and_leaves_nothing_behind(tmp_path):
         assert result.exit_code == 0, result.output
     assert json.loads((out / "model.json").read_text())["sample"]["seed"] == 1
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["m"]
+
+
+def test_train_with_a_source_records_both_corpora(tmp_path):
+    out = tmp_path / "zs"
+    result = runner.invoke(app, ["train", "tfidf-lr", *SMALL, "--source", "rotten-tomatoes", "--max-source", "300",
+                                 "--strategy", "zero-shot", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    card = json.loads((out / "model.json").read_text())
+    assert card["strategy"]["name"] == "zero-shot" and card["corpora"]["source"]["name"] == "rotten-tomatoes"
+    assert card["corpora"]["source"]["fingerprint"] != card["corpora"]["target"]["fingerprint"]
+    assert card["cost"]["source_seconds"] > 0 and card["sample"]["max_source"] == 300
+    assert tlbench.load_model(out).predict(["a fine film"])[0] in ("neg", "pos")
