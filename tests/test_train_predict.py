@@ -182,13 +182,13 @@ class _Sink:
         return len(text)
 
 
-@pytest.mark.parametrize("suffix", [".txt", ".csv", ".jsonl"])
+@pytest.mark.parametrize("suffix", [".txt", ".csv", ".tsv", ".jsonl"])
 def test_predict_streams_a_large_input(tmp_path, suffix):
     n, size = 100_000, 1_000
     path = tmp_path / f"big{suffix}"
     body = "a good film and some more words to make the line longer than the id " * 3
     with path.open("w", encoding="utf-8") as f:
-        if suffix == ".csv":
+        if suffix in (".csv", ".tsv"):
             f.write("text\n")
         for i in range(n):
             f.write(json.dumps({"text": f"{i} {body}"}) + "\n" if suffix == ".jsonl" else f"{i} {body}\n")
