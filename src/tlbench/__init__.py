@@ -25,12 +25,15 @@ _LAZY = {
     "Strategy": "tlbench.system",
     "System": "tlbench.system",
     "Vectors": "tlbench.system",
+    "load_model": "tlbench.saved_model",
+    "SavedModel": "tlbench.saved_model",
 }
 
 if TYPE_CHECKING:
     from tlbench.corpora.base import Corpus, CorpusOptions, Split
     from tlbench.device import Device
     from tlbench.errors import TlbenchError
+    from tlbench.saved_model import SavedModel, load_model
     from tlbench.system import Context, Embedding, Strategy, System, Vectors
 
 
@@ -43,5 +46,5 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = ["Context", "Corpus", "CorpusOptions", "Device", "Embedding", "Split", "Strategy", "System",
-           "TlbenchError", "Vectors", "__version__", "hookimpl"]
+__all__ = ["Context", "Corpus", "CorpusOptions", "Device", "Embedding", "SavedModel", "Split", "Strategy", "System",
+           "TlbenchError", "Vectors", "__version__", "hookimpl", "load_model"]

@@ -116,6 +116,18 @@ class _SourceSide(_Side):
         return model
 
 
+@dataclass(frozen=True)
+class FittedCell:
+    """A cell's fitted model with the parts it was trained on; ``seconds`` includes ``source_seconds``."""
+
+    model: System
+    strategy: Any
+    train: Split
+    valid: Split
+    seconds: float
+    source_seconds: float
+
+
 class StudyEnv:
     """The loaded corpora, registry, device and caches a study's cells share within one process."""
 
@@ -282,6 +294,11 @@ class StudyEnv:
             return str(exc)
         return None
 
+    @property
+    def source_usable(self) -> bool:
+        """There is a source corpus and it passed its checks."""
+        return self.source is not None and self.source_problem is None
+
     def run_cell(self, cell: Cell) -> CellResult:
         """Run one cell; every failure becomes a failed record, never an exception (except KeyboardInterrupt)."""
         started = _now()
@@ -307,23 +324,31 @@ class StudyEnv:
             return CellResult(status="failed", error=message.replace("\n", " ")[:2000], finished_at=_now(),
                               info=_clean(info), **base)
 
-    def _run(self, cell: Cell, base: dict[str, Any], info: dict[str, Any]) -> CellResult:
+    def fit_cell(self, cell: Cell, info: dict[str, Any]) -> FittedCell:
+        """Train one cell's model on its labelled fraction (validation carved from it), as every study does.
+
+        ``tlbench train`` calls this too, so a saved model is trained exactly as the cell it reproduces."""
         spec = self.spec
-        train_full, test = self.split("target", "train"), self.split("target", "test")
+        train_full = self.split("target", "train")
         sample = nested_fractions(train_full.labels, spec.fractions, cell.seed, spec.valid_fraction)[cell.fraction]
         train, valid = train_full.subset(sample.train), train_full.subset(sample.valid)
         strategy = self.registry.create_strategy(cell.strategy, spec.strategy_options.get(cell.strategy, {}))
-        usable = self.source is not None and self.source_problem is None
-        source = _SourceSide(self, cell.system, cell.seed) if usable else None
+        source = _SourceSide(self, cell.system, cell.seed) if self.source_usable else None
         target = _Side(train, valid, self.target_pool(sample))
         ctx = self.context(cell.seed, cell, target.unlabeled(), info)
         info["unlabeled_pool"] = len(target.unlabeled())
         ctx.seed_everything()
-        peak = _PeakMemory()
-        with Stopwatch() as train_clock:
+        with Stopwatch() as clock:
             model = strategy.run(lambda: self.new_system(cell.system), source, target, ctx)
+        return FittedCell(model, strategy, train, valid, clock.seconds, source.seconds if source else 0.0)
+
+    def _run(self, cell: Cell, base: dict[str, Any], info: dict[str, Any]) -> CellResult:
+        peak = _PeakMemory()
+        fitted = self.fit_cell(cell, info)
+        model, strategy, train, valid = fitted.model, fitted.strategy, fitted.train, fitted.valid
         learned, learning = check_model(model, valid)  # on the validation part only; shown, never retried
-        source_seconds = source.seconds if source else 0.0
+        source_seconds = fitted.source_seconds
+        test = self.split("target", "test")
         memo_key = content_key(cell.system, cell.seed, strategy.get_config()) if not strategy.uses_target else None
         if memo_key and memo_key in self._predictions:
             proba, predict_seconds = self._predictions[memo_key]
@@ -345,13 +370,13 @@ class StudyEnv:
             metrics=metrics(test.labels, proba),
             label_names=list(test.label_names),
             y_true=encode_labels(test.labels), y_pred=encode_labels(pred),
-            cost={"train_seconds": round(train_clock.seconds - source_seconds, 3),
+            cost={"train_seconds": round(fitted.seconds - source_seconds, 3),
                   "source_seconds": round(source_seconds, 3),
                   "predict_seconds": round(predict_seconds, 3),
                   "predict_examples_per_s": round(len(test) / max(predict_seconds, 1e-9), 1),
                   **peak.read()},
             corpora={"target": self.corpus_info(self.target),
-                     "source": self.corpus_info(self.source) if source is not None else None},
+                     "source": self.corpus_info(self.source) if self.source_usable else None},
             test_set={"name": self.target.name, "variant": self.target.variant,
                       "fingerprint": self.target.fingerprint(), "n": len(test), "digest": self._test_digest},
             info=_clean(info),

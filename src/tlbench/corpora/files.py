@@ -29,7 +29,7 @@ import lzma
 import os
 import warnings
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -240,12 +240,7 @@ def read_table(path: Path, fmt: str, **read_csv_args: Any) -> pd.DataFrame:
         with warnings.catch_warnings():
             # pandas only warns when a row has more fields than the header; that is a broken file here
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            if fmt == "jsonl":
-                frame = pd.read_json(path, lines=True, dtype=False, encoding_errors="replace")
-            else:
-                frame = pd.read_csv(path, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False,
-                                    index_col=False, encoding="utf-8", encoding_errors="replace",
-                                    **read_csv_args)
+            frame = _pandas_read(path, fmt, **read_csv_args)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty") from None
     except (ValueError, pd.errors.ParserWarning, *_READ_ERRORS) as exc:
@@ -253,6 +248,32 @@ def read_table(path: Path, fmt: str, **read_csv_args: Any) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"{path} has no rows")
     return frame
+
+
+def _pandas_read(path: Path, fmt: str, **args: Any) -> Any:
+    if fmt == "jsonl":
+        return pd.read_json(path, lines=True, dtype=False, encoding_errors="replace", **args)
+    return pd.read_csv(path, sep="," if fmt == "csv" else "\t", dtype=str, keep_default_na=False, index_col=False,
+                       encoding="utf-8", encoding_errors="replace", **args)
+
+
+def read_table_chunks(path: Path, fmt: str, rows: int) -> Iterator[pd.DataFrame]:
+    """``read_table`` in frames of at most ``rows`` rows, read as they are needed, so a file larger than memory
+    streams. The same rules and errors as ``read_table``; a file without rows raises DataError."""
+    any_rows = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            with _pandas_read(path, fmt, chunksize=rows) as reader:
+                for frame in reader:
+                    any_rows = any_rows or not frame.empty
+                    yield frame
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty") from None
+    except (ValueError, pd.errors.ParserWarning, *_READ_ERRORS) as exc:
+        raise DataError(f"cannot read {path} as {fmt}: {_first_line(exc)}") from None
+    if not any_rows:
+        raise DataError(f"{path} has no rows")
 
 
 def _pick_column(frame: pd.DataFrame, path: Path, wanted: str | None, candidates: tuple[str, ...],

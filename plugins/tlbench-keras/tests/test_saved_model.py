@@ -1,0 +1,11 @@
+"""`tlbench train` saves, `tlbench.load_model` restores in a fresh process: the same predictions."""
+
+from __future__ import annotations
+
+from tlbench.testing.model_roundtrip import check_round_trip
+
+
+def test_glove_cnn_round_trip_in_a_fresh_process(tmp_path):
+    check_round_trip("glove-cnn", tmp_path, "tlbench-keras",
+                     options={"epochs": 2, "batch_size": 32},
+                     max_train=120, n_texts=24)
