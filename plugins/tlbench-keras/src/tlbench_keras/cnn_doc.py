@@ -28,8 +28,11 @@ import numpy as np
 from tlbench.corpora.base import Split
 from tlbench.device import Device
 from tlbench.errors import ConfigError, DataError, Incompatible
+from tlbench.framework_logs import quiet_frameworks
 from tlbench.system import Context, Vectors
 from tlbench_keras.documents import RESERVED, DocumentShaper
+
+quiet_frameworks()  # TensorFlow reads its log level once, when Keras first imports it (after this module)
 
 _ARCH_KEYS = ("max_sentences", "max_words", "word_filters", "word_kernel", "word_kmax", "sentence_filters",
               "sentence_kernel", "sentence_kmax", "hidden", "conv_activation", "dropout", "gaussian_noise",

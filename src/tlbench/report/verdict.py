@@ -1,0 +1,197 @@
+"""The answer a study gives at each label budget (see docs/reports.md, "The verdict").
+
+Per (target, fraction), over the rows whose every cell finished and learned:
+
+- **best**: the highest mean accuracy;
+- **equivalent**: every other row *not* significantly worse than the best by more than the practical margin —
+  paired bootstrap over the same seeds and test examples (:func:`tlbench.stats.paired_shortfall`), one-sided
+  p-values Holm-adjusted across the comparisons (:func:`tlbench.stats.holm`);
+- **recommended**: the cheapest of best + equivalent by :class:`Cost`, with its cost ratio to the best;
+- **pareto**: the rows no other row beats on both accuracy and cost.
+
+Plain functions over a :class:`~tlbench.report.summary.Summary`; no terminal code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tlbench import stats
+from tlbench.report.summary import BASELINE, Group, Summary, fraction_label, one_test_set
+
+#: Default practical margin (accuracy points as a fraction): a shortfall this small is not called a loss.
+MARGIN = 0.005
+#: Family-wise error rate of the comparisons with the best row.
+ALPHA = 0.05
+
+Key = tuple[str, str, float]
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one cell of a row costs, in seconds: target-side training, the row's share of source training (a
+    cached source model is paid once per system and seed, and spread over the cells that reuse it), and
+    predicting 1,000 test documents."""
+
+    train: float
+    source: float
+    predict_per_1k: float
+
+    @property
+    def total(self) -> float:
+        return self.train + self.source + self.predict_per_1k
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A row against the best: Δ = row − best (interval), Holm-adjusted p of "worse by more than the margin"."""
+
+    key: Key
+    shortfall: stats.Interval
+    p_holm: float
+    equivalent: bool
+
+
+@dataclass
+class Verdict:
+    """The answer at one fraction; ``best``/``recommended`` are None when there is no verdict (see ``reason``)."""
+
+    fraction: float
+    best: Key | None = None
+    equivalent: list[Key] = field(default_factory=list)
+    recommended: Key | None = None
+    cost_ratio: float | None = None
+    reason: str = ""
+    comparisons: list[Comparison] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    pareto: list[Key] = field(default_factory=list)
+    limits: list[str] = field(default_factory=list)
+
+
+def row_costs(summary: Summary) -> dict[Key, Cost]:
+    """Per row the cost of one cell (means over its seeds). Source training is amortised per system and seed over
+    the cells of the strategies that paid for a source model in some cell (they read the same cached model)."""
+    paying = {(c.system, c.strategy) for c in summary.study.cells if (c.cost.get("source_seconds") or 0) > 0}
+    pools: dict[tuple[str, int], list] = defaultdict(list)
+    for c in summary.study.cells:
+        if (c.system, c.strategy) in paying:
+            pools[(c.system, c.seed)].append(c)
+    share = {key: sum(float(c.cost.get("source_seconds") or 0) for c in cells) / len(cells)
+             for key, cells in pools.items()}
+    out = {}
+    for key, cells in summary.cells.items():
+        train = [float(c.cost["train_seconds"]) for c in cells if c.cost.get("train_seconds") is not None]
+        speed = [float(c.cost["predict_examples_per_s"]) for c in cells if c.cost.get("predict_examples_per_s")]
+        source = [share.get((c.system, c.seed), 0.0) if (c.system, c.strategy) in paying else 0.0 for c in cells]
+        out[key] = Cost(float(np.mean(train)) if train else float("nan"), float(np.mean(source)),
+                        float(np.mean([1000.0 / s for s in speed])) if speed else 0.0)
+    return out
+
+
+def pareto_front(points: dict[Key, tuple[float, float]]) -> list[Key]:
+    """The keys of (accuracy, cost) points that no other point matches or beats on both with one strictly
+    better; sorted by cost."""
+    front = [k for k, (acc, cost) in points.items()
+             if not any(a >= acc and c <= cost and (a > acc or c < cost) for a, c in points.values())]
+    return sorted(front, key=lambda k: points[k][1])
+
+
+def _compare(summary: Summary, best: Key, other: Key, margin: float) -> tuple[stats.Interval, float] | None:
+    """Paired shortfall of ``other`` against ``best`` over their shared seeds on the same test examples, or None
+    when they share none."""
+    best_cells = {c.seed: c for c in summary.cells[best] if id(c) in summary.correctness}
+    pairs = [(best_cells[c.seed], c) for c in summary.cells[other]
+             if c.seed in best_cells and id(c) in summary.correctness
+             and summary.correctness[id(c)].size == summary.correctness[id(best_cells[c.seed])].size
+             and c.y_true == best_cells[c.seed].y_true]
+    if not pairs:
+        return None
+    aligned = one_test_set([c for pair in pairs for c in pair])
+    return stats.paired_shortfall([summary.correctness[id(b)] for b, _ in pairs],
+                                  [summary.correctness[id(o)] for _, o in pairs], margin=margin, aligned=aligned)
+
+
+def _candidates(summary: Summary, fraction: float, verdict: Verdict) -> list[Group]:
+    groups = [g for g in summary.groups if g.fraction == fraction and np.isfinite(g.accuracy)]
+    out = []
+    for g in groups:
+        if not summary.learned((g.system, g.strategy, g.fraction)):
+            verdict.excluded.append(f"{g.system} {g.strategy}: did not learn (no better than the majority class)")
+        else:
+            out.append(g)
+    return out
+
+
+def _limits(summary: Summary, rows: list[Group]) -> list[str]:
+    limits = []
+    if max(len(g.seeds) for g in rows) < 2:
+        limits.append("one seed: the intervals cover test-set sampling only, not training randomness; "
+                      "rerun with --seeds 3 or more")
+    if any(summary.correctness.get(id(c)) is None for g in rows for c in summary.cells[(g.system, g.strategy,
+                                                                                          g.fraction)]):
+        limits.append("some cells stored no per-example predictions; they were compared on means only")
+    return limits
+
+
+def verdict_at(summary: Summary, fraction: float, costs: dict[Key, Cost], margin: float = MARGIN,
+               alpha: float = ALPHA) -> Verdict:
+    """The verdict at one fraction (see the module docstring)."""
+    v = Verdict(fraction)
+    rows = _candidates(summary, fraction, v)
+    if not rows:
+        v.reason = "no verdict: no row learned at this fraction" if v.excluded else "no verdict: no finished row"
+        return v
+    key = lambda g: (g.system, g.strategy, g.fraction)  # noqa: E731
+    best = max(rows, key=lambda g: (g.accuracy, -costs[key(g)].total))
+    v.best, v.limits = key(best), _limits(summary, rows)
+    v.pareto = pareto_front({key(g): (g.accuracy, costs[key(g)].total) for g in rows})
+    others = [g for g in rows if g is not best]
+    if not others:
+        v.recommended, v.cost_ratio = v.best, 1.0
+        v.reason = f"only one row learned at {fraction_label(fraction)}: nothing to compare it with"
+        return v
+    tested = [(g, _compare(summary, v.best, key(g), margin)) for g in others]
+    for g, _ in (t for t in tested if t[1] is None):
+        v.excluded.append(f"{g.system} {g.strategy}: no seed scored on the same test examples as the best")
+    tested = [(g, r) for g, r in tested if r is not None]
+    adjusted = stats.holm([p for _, (_, p) in tested]) if tested else []
+    for (g, (shortfall, _)), p in zip(tested, adjusted):
+        v.comparisons.append(Comparison(key(g), shortfall, p, p >= alpha))
+    v.equivalent = [c.key for c in v.comparisons if c.equivalent]
+    pool = [v.best, *v.equivalent]
+    v.recommended = min(pool, key=lambda k: (costs[k].total, -summary.group(*k).accuracy))
+    best_cost, rec_cost = costs[v.best].total, costs[v.recommended].total
+    v.cost_ratio = best_cost / rec_cost if rec_cost > 0 else None
+    v.reason = _reason(v, margin)
+    return v
+
+
+def _name(key: Key) -> str:
+    return f"{key[0]} {key[1]}"
+
+
+def times(ratio: float | None) -> str:
+    """``480×``, ``1.6×``."""
+    if ratio is None or not np.isfinite(ratio):
+        return "?×"
+    return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
+
+
+def _reason(v: Verdict, margin: float) -> str:
+    worse = len(v.comparisons) - len(v.equivalent)
+    tail = f"{worse} row(s) significantly worse by more than {100 * margin:g} points" if worse else \
+        f"no row significantly worse by more than {100 * margin:g} points"
+    if v.recommended == v.best:
+        return f"{_name(v.best)} is best and the cheapest of the {1 + len(v.equivalent)} row(s) as good; {tail}"
+    return (f"{_name(v.recommended)} is as good as {_name(v.best)} (not significantly worse by more than "
+            f"{100 * margin:g} points) and {times(v.cost_ratio)} cheaper; {tail}")
+
+
+def verdicts(summary: Summary, margin: float = MARGIN, alpha: float = ALPHA) -> list[Verdict]:
+    """One verdict per fraction of the study, smallest fraction first."""
+    costs = row_costs(summary)
+    return [verdict_at(summary, f, costs, margin, alpha) for f in summary.study.fractions]
+
