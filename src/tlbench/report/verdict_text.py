@@ -50,7 +50,7 @@ def _fraction_lines(sv: StudyVerdict, v: Verdict) -> list[str]:
     labels = sv.summary.labels(v.best) if v.best else float("nan")
     head = f"at {fraction_label(v.fraction)}" + (f" ({labels:,.0f} labels)" if np.isfinite(labels) else "") + ": "
     if v.best is None:
-        return [head + v.reason] + [f"    not a candidate: {e}" for e in v.excluded]
+        return [head + v.reason] + [f"  not a candidate: {e}" for e in v.excluded]
     lines = [head + f"best {_row(sv, v.best)}"]
     shortfall = {c.key: c.shortfall for c in v.comparisons}
     if v.equivalent:
@@ -58,17 +58,22 @@ def _fraction_lines(sv: StudyVerdict, v: Verdict) -> list[str]:
             f"{_row(sv, k)} (Δ {100 * shortfall[k].estimate:+.1f} [{100 * shortfall[k].low:+.1f}, "
             f"{100 * shortfall[k].high:+.1f}])" for k in v.equivalent)
     rec, cost = v.recommended, sv.costs
+    worse = len(v.comparisons) - len(v.equivalent)
+    worse_text = f"{worse} row(s) significantly worse" if worse else "none significantly worse"
     if rec != v.best:
-        lines.append(f"    → use {rec[0]} {rec[1]}: as good as {v.best[0]} {v.best[1]} within "
-                     f"{100 * sv.margin:g} points, {times(v.cost_ratio)} cheaper "
-                     f"({seconds(cost[rec].total)} vs {seconds(cost[v.best].total)} per run)")
+        lines.append(f"  → use {rec[0]} {rec[1]}: as good as {v.best[0]} {v.best[1]} within {100 * sv.margin:g} "
+                     f"points, {times(v.cost_ratio)} cheaper ({seconds(cost[rec].total)} vs "
+                     f"{seconds(cost[v.best].total)} per run); {worse_text}")
+    elif not v.comparisons:
+        lines.append(f"  → use {rec[0]} {rec[1]}: {v.reason}")
     else:
-        lines.append(f"    → use {rec[0]} {rec[1]}: {v.reason}")
-    lines.append(f"      {train_command(sv.summary, rec)}")
-    lines += [f"    not a candidate: {e}" for e in v.excluded]
-    worth = [f"{k[0]} {k[1]} ≈ {le.text()}" for k, le in sv.labels.items() if k[2] == v.fraction and le]
+        lines.append(f"  → use {rec[0]} {rec[1]}: the best and the cheapest of the {1 + len(v.equivalent)} row(s) "
+                     f"as good ({seconds(cost[rec].total)} per run); {worse_text}")
+    lines.append(f"    {train_command(sv.summary, rec)}")
+    lines += [f"  not a candidate: {e}" for e in v.excluded]
+    worth = [f"{k[0]} {k[1]}: {le.text()}" for k, le in sv.labels.items() if k[2] == v.fraction and le]
     if worth:
-        lines.append("    worth in target-only labels: " + "; ".join(worth))
+        lines.append("  worth in target-only labels: " + "; ".join(worth))
     return lines
 
 
