@@ -145,7 +145,7 @@ def verdict_at(summary: Summary, fraction: float, costs: dict[Key, Cost], margin
         v.reason = "no verdict: no row learned at this fraction" if v.excluded else "no verdict: no finished row"
         return v
     key = lambda g: (g.system, g.strategy, g.fraction)  # noqa: E731
-    best = max(rows, key=lambda g: (g.accuracy, -costs[key(g)].total))
+    best = max(rows, key=lambda g: (round(g.accuracy, 9), -costs[key(g)].total))  # float noise is a tie
     v.best, v.limits = key(best), _limits(summary, rows)
     v.pareto = pareto_front({key(g): (g.accuracy, costs[key(g)].total) for g in rows})
     others = [g for g in rows if g is not best]
