@@ -206,3 +206,17 @@ def test_verdict_block_and_train_command():
     assert "tlbench train bert --target imdb --strategy fine-tune --source rotten-tomatoes --fraction 0.05" in text
     assert train_command(report.studies[0].summary, ("bert", "target-only", 0.05)) == \
         "tlbench train bert --target imdb --strategy target-only --fraction 0.05"
+
+
+def test_a_row_barely_cheaper_than_the_best_is_not_recommended():
+    cells = []
+    for seed in range(3):
+        best = _correct(0.85, seed, 1)
+        close = best.copy()
+        close[np.flatnonzero(best)[:4]] = False
+        cells.append(cell("a", "pooled", 0.25, seed, best, train_s=22.0))
+        cells.append(cell("a", "target-only", 0.25, seed, close, train_s=20.0))  # 1.1× cheaper: timing noise
+    (v,) = verdicts(_summary(cells))
+    assert v.equivalent == [("a", "target-only", 0.25)]
+    assert v.recommended == v.best == ("a", "pooled", 0.25)
+    assert "at least 1.25× cheaper" in v.reason

@@ -38,7 +38,11 @@ METHOD = (
     "the same bootstrap on the per-example differences. p: exact McNemar mid-p for one seed; for several seeds a "
     "sign test over test examples on the per-example mean difference across seeds. ▼ negative transfer: the whole "
     "CI of Δ lies below 0. Crossover: the smallest fraction from which mean Δ ≤ 0 at it and every larger fraction. "
-    "See docs/reports.md."
+    "Verdict: best = highest mean accuracy among rows that learned; equivalent = not significantly worse than the "
+    "best by more than the margin (one-sided paired bootstrap p over seeds and test examples, Holm-adjusted, "
+    "α = 0.05); recommended = the cheapest of those (if at least 1.25× cheaper than the best); labels-equivalent: "
+    "read off the same system's target-only learning curve (isotonic, interpolated in log labels, never "
+    "extrapolated). See docs/reports.md."
 )
 
 

@@ -6,7 +6,8 @@ Per (target, fraction), over the rows whose every cell finished and learned:
 - **equivalent**: every other row *not* significantly worse than the best by more than the practical margin —
   paired bootstrap over the same seeds and test examples (:func:`tlbench.stats.paired_shortfall`), one-sided
   p-values Holm-adjusted across the comparisons (:func:`tlbench.stats.holm`);
-- **recommended**: the cheapest of best + equivalent by :class:`Cost`, with its cost ratio to the best;
+- **recommended**: the cheapest of best + equivalent by :class:`Cost`, with its cost ratio to the best — unless it
+  is less than :data:`COST_TIE` times cheaper, then the best;
 - **pareto**: the rows no other row beats on both accuracy and cost.
 
 Plain functions over a :class:`~tlbench.report.summary.Summary`; no terminal code.
@@ -26,6 +27,9 @@ from tlbench.report.summary import BASELINE, Group, Summary, fraction_label, one
 MARGIN = 0.005
 #: Family-wise error rate of the comparisons with the best row.
 ALPHA = 0.05
+#: A row must be at least this many times cheaper than the best to be recommended instead of it: smaller cost
+#: differences are within the timing noise of one machine (and of a shared one, far more).
+COST_TIE = 1.25
 
 Key = tuple[str, str, float]
 
@@ -163,9 +167,11 @@ def verdict_at(summary: Summary, fraction: float, costs: dict[Key, Cost], margin
     v.equivalent = [c.key for c in v.comparisons if c.equivalent]
     pool = [v.best, *v.equivalent]
     v.recommended = min(pool, key=lambda k: (costs[k].total, -summary.group(*k).accuracy))
+    if costs[v.recommended].total * COST_TIE > costs[v.best].total:
+        v.recommended = v.best
     best_cost, rec_cost = costs[v.best].total, costs[v.recommended].total
     v.cost_ratio = best_cost / rec_cost if rec_cost > 0 else None
-    v.reason = _reason(v, margin)
+    v.reason = _reason(v, margin, costs)
     return v
 
 
@@ -180,12 +186,21 @@ def times(ratio: float | None) -> str:
     return f"{ratio:,.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
 
 
-def _reason(v: Verdict, margin: float) -> str:
+def why_best(v: Verdict, costs: dict[Key, Cost]) -> str:
+    """Why the best row is also the recommendation (``v.recommended == v.best``)."""
+    if not v.equivalent:
+        return "no other row is as good"
+    if any(costs[k].total < costs[v.best].total for k in v.equivalent):
+        return f"none of the {len(v.equivalent)} row(s) as good is at least {COST_TIE:g}× cheaper"
+    return f"the cheapest of the {1 + len(v.equivalent)} row(s) as good"
+
+
+def _reason(v: Verdict, margin: float, costs: dict[Key, Cost]) -> str:
     worse = len(v.comparisons) - len(v.equivalent)
     tail = f"{worse} row(s) significantly worse by more than {100 * margin:g} points" if worse else \
         f"no row significantly worse by more than {100 * margin:g} points"
     if v.recommended == v.best:
-        return f"{_name(v.best)} is best and the cheapest of the {1 + len(v.equivalent)} row(s) as good; {tail}"
+        return f"{_name(v.best)} is best and {why_best(v, costs)}; {tail}"
     return (f"{_name(v.recommended)} is as good as {_name(v.best)} (not significantly worse by more than "
             f"{100 * margin:g} points) and {times(v.cost_ratio)} cheaper; {tail}")
 

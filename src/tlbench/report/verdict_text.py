@@ -8,7 +8,7 @@ import numpy as np
 
 from tlbench.report.labels_equivalent import LabelsEquivalent, labels_equivalent
 from tlbench.report.summary import BASELINE, Summary, fraction_label
-from tlbench.report.verdict import ALPHA, MARGIN, Cost, Key, Verdict, row_costs, times, verdicts
+from tlbench.report.verdict import ALPHA, MARGIN, Cost, Key, Verdict, row_costs, times, verdicts, why_best
 
 
 @dataclass
@@ -67,8 +67,8 @@ def _fraction_lines(sv: StudyVerdict, v: Verdict) -> list[str]:
     elif not v.comparisons:
         lines.append(f"  → use {rec[0]} {rec[1]}: {v.reason}")
     else:
-        lines.append(f"  → use {rec[0]} {rec[1]}: the best and the cheapest of the {1 + len(v.equivalent)} row(s) "
-                     f"as good ({seconds(cost[rec].total)} per run); {worse_text}")
+        lines.append(f"  → use {rec[0]} {rec[1]}: the best, and {why_best(v, cost)} "
+                     f"({seconds(cost[rec].total)} per run); {worse_text}")
     lines.append(f"    {train_command(sv.summary, rec)}")
     lines += [f"  not a candidate: {e}" for e in v.excluded]
     worth = [f"{k[0]} {k[1]}: {le.text()}" for k, le in sv.labels.items() if k[2] == v.fraction and le]
