@@ -46,7 +46,9 @@ class Cost:
 
     @property
     def total(self) -> float:
-        return self.train + self.source + self.predict_per_1k
+        """The sum; +inf when the training time is unknown (such a row is never the cheaper one)."""
+        total = self.train + self.source + self.predict_per_1k
+        return total if np.isfinite(total) else float("inf")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,8 @@ def verdict_at(summary: Summary, fraction: float, costs: dict[Key, Cost], margin
     key = lambda g: (g.system, g.strategy, g.fraction)  # noqa: E731
     best = max(rows, key=lambda g: (round(g.accuracy, 9), -costs[key(g)].total))  # float noise is a tie
     v.best, v.limits = key(best), _limits(summary, rows)
-    v.pareto = pareto_front({key(g): (g.accuracy, costs[key(g)].total) for g in rows})
+    v.pareto = pareto_front({key(g): (g.accuracy, costs[key(g)].total) for g in rows
+                             if np.isfinite(costs[key(g)].total)})
     others = [g for g in rows if g is not best]
     if not others:
         v.recommended, v.cost_ratio = v.best, 1.0
