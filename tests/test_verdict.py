@@ -220,3 +220,19 @@ def test_a_row_barely_cheaper_than_the_best_is_not_recommended():
     assert v.equivalent == [("a", "target-only", 0.25)]
     assert v.recommended == v.best == ("a", "pooled", 0.25)
     assert "at least 1.25× cheaper" in v.reason
+
+
+def test_unknown_cost_is_never_cheaper_and_json_stays_valid():
+    import json
+
+    cells = []
+    for seed in range(2):
+        best = _correct(0.85, seed, 1)
+        cells.append(cell("a", "target-only", 0.1, seed, best, train_s=30.0))
+        no_cost = cell("b", "target-only", 0.1, seed, best.copy())
+        cells.append(CellResult.from_dict({**no_cost.to_dict(), "cost": {}}))
+    sv = study_verdict(_summary(cells))
+    (v,) = sv.verdicts
+    assert v.recommended == ("a", "target-only", 0.1)
+    assert ("b", "target-only", 0.1) not in v.pareto
+    json.dumps(verdict_records(sv), allow_nan=False)

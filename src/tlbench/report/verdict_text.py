@@ -100,9 +100,13 @@ def _ref(sv: StudyVerdict, key: Key | None) -> dict | None:
     if key is None:
         return None
     g, cost = sv.summary.group(*key), sv.costs[key]
-    return {"system": key[0], "strategy": key[1], "accuracy_mean": g.accuracy,
-            "cost_seconds": round(cost.total, 4), "train_seconds": round(cost.train, 4),
-            "source_seconds_share": round(cost.source, 4), "predict_seconds_per_1000": round(cost.predict_per_1k, 4)}
+    return {"system": key[0], "strategy": key[1], "accuracy_mean": g.accuracy, "cost_seconds": _finite(cost.total),
+            "train_seconds": _finite(cost.train), "source_seconds_share": _finite(cost.source),
+            "predict_seconds_per_1000": _finite(cost.predict_per_1k)}
+
+
+def _finite(x: float) -> float | None:
+    return round(x, 4) if np.isfinite(x) else None
 
 
 def verdict_records(sv: StudyVerdict) -> list[dict]:
