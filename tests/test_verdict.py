@@ -137,7 +137,8 @@ def test_all_cells_failed_gives_no_verdict_and_why():
 def test_a_single_row_has_no_comparison():
     cells = [cell("a", "target-only", 0.05, s, _correct(0.8, s, 1)) for s in range(3)]
     (v,) = verdicts(_summary(cells))
-    assert v.best == v.recommended and "only one row" in v.reason
+    assert v.best == ("a", "target-only", 0.05) and v.recommended is None
+    assert v.reason.startswith("no verdict: only one row")
 
 
 def test_cells_that_did_not_learn_are_never_best():

@@ -63,7 +63,8 @@ class Comparison:
 
 @dataclass
 class Verdict:
-    """The answer at one fraction; ``best``/``recommended`` are None when there is no verdict (see ``reason``)."""
+    """The answer at one fraction; ``recommended`` is None when there is no verdict (``reason`` says why), and
+    ``best`` too when no row learned."""
 
     fraction: float
     best: Key | None = None
@@ -157,8 +158,8 @@ def verdict_at(summary: Summary, fraction: float, costs: dict[Key, Cost], margin
                              if np.isfinite(costs[key(g)].total)})
     others = [g for g in rows if g is not best]
     if not others:
-        v.recommended, v.cost_ratio = v.best, 1.0
-        v.reason = f"only one row learned at {fraction_label(fraction)}: nothing to compare it with"
+        v.reason = (f"no verdict: only one row learned at {fraction_label(fraction)} ({_name(v.best)}), so there is "
+                    f"nothing to compare it with; add systems or strategies")
         return v
     tested = [(g, _compare(summary, v.best, key(g), margin)) for g in others]
     for g, _ in (t for t in tested if t[1] is None):

@@ -49,7 +49,7 @@ def _row(sv: StudyVerdict, key: Key) -> str:
 def _fraction_lines(sv: StudyVerdict, v: Verdict) -> list[str]:
     labels = sv.summary.labels(v.best) if v.best else float("nan")
     head = f"at {fraction_label(v.fraction)}" + (f" ({labels:,.0f} labels)" if np.isfinite(labels) else "") + ": "
-    if v.best is None:
+    if v.recommended is None:
         return [head + v.reason] + [f"  not a candidate: {e}" for e in v.excluded]
     lines = [head + f"best {_row(sv, v.best)}"]
     shortfall = {c.key: c.shortfall for c in v.comparisons}
@@ -64,8 +64,6 @@ def _fraction_lines(sv: StudyVerdict, v: Verdict) -> list[str]:
         lines.append(f"  → use {rec[0]} {rec[1]}: as good as {v.best[0]} {v.best[1]} within {100 * sv.margin:g} "
                      f"points, {times(v.cost_ratio)} cheaper ({seconds(cost[rec].total)} vs "
                      f"{seconds(cost[v.best].total)} per run); {worse_text}")
-    elif not v.comparisons:
-        lines.append(f"  → use {rec[0]} {rec[1]}: {v.reason}")
     else:
         lines.append(f"  → use {rec[0]} {rec[1]}: the best, and {why_best(v, cost)} "
                      f"({seconds(cost[rec].total)} per run); {worse_text}")
