@@ -52,6 +52,13 @@ def _summary(cells):
     return summarize(study)
 
 
+def _lower(base: np.ndarray, k: int) -> np.ndarray:
+    """``base`` with its first ``k`` right answers turned wrong (k / N_TEST lower on the same examples)."""
+    out = base.copy()
+    out[np.flatnonzero(base)[:k]] = False
+    return out
+
+
 def _noisy(base: np.ndarray, flips: int, seed: int) -> np.ndarray:
     """``base`` with ``flips`` right answers turned wrong and as many wrong turned right (same accuracy)."""
     rng = np.random.default_rng(seed)
@@ -79,8 +86,7 @@ def test_tie_within_margin_recommends_the_cheaper_row():
     for seed in range(3):
         best = _correct(0.830, seed, 1)
         # 0.3 points below the best on the same examples: inside the 0.5-point margin however many examples.
-        close = best.copy()
-        close[np.flatnonzero(best)[:12]] = False
+        close = _lower(best, 12)
         cells.append(cell("bert", "fine-tune", 0.05, seed, best, train_s=440, source_s=300))
         cells.append(cell("tfidf-lr", "target-only", 0.05, seed, close, train_s=0.9, speed=50000))
     s = _summary(cells)
@@ -102,11 +108,9 @@ def test_three_rows_only_one_significantly_worse():
     for seed in range(3):
         best = _correct(0.85, seed, 1)
         cells.append(cell("bert", "fine-tune", 0.1, seed, best, train_s=500))
-        close = _noisy(best, 150, seed)  # disagrees on 300 examples, 0.1 points lower on average
-        close[np.flatnonzero(close)[:4]] = False
+        close = _lower(_noisy(best, 150, seed), 4)  # disagrees on 300 examples, 0.1 points lower on average
         cells.append(cell("tfidf-lr", "target-only", 0.1, seed, close, train_s=2))
-        worse = best.copy()
-        worse[np.flatnonzero(best)[:400]] = False  # 10 points below
+        worse = _lower(best, 400)  # 10 points below
         cells.append(cell("glove-cnn", "target-only", 0.1, seed, worse, train_s=1))
     (v,) = verdicts(_summary(cells))
     assert v.best == ("bert", "fine-tune", 0.1)
@@ -213,10 +217,8 @@ def test_a_row_barely_cheaper_than_the_best_is_not_recommended():
     cells = []
     for seed in range(3):
         best = _correct(0.85, seed, 1)
-        close = best.copy()
-        close[np.flatnonzero(best)[:4]] = False
         cells.append(cell("a", "pooled", 0.25, seed, best, train_s=22.0))
-        cells.append(cell("a", "target-only", 0.25, seed, close, train_s=20.0))  # 1.1× cheaper: timing noise
+        cells.append(cell("a", "target-only", 0.25, seed, _lower(best, 4), train_s=20.0))  # 1.1× cheaper: noise
     (v,) = verdicts(_summary(cells))
     assert v.equivalent == [("a", "target-only", 0.25)]
     assert v.recommended == v.best == ("a", "pooled", 0.25)
