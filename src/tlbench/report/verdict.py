@@ -139,7 +139,7 @@ def _limits(summary: Summary, rows: list[Group]) -> list[str]:
                       "rerun with --seeds 3 or more")
     if any(summary.correctness.get(id(c)) is None for g in rows for c in summary.cells[(g.system, g.strategy,
                                                                                           g.fraction)]):
-        limits.append("some cells stored no per-example predictions; they were compared on means only")
+        limits.append("some cells stored no per-example predictions; their rows could not be paired with the best")
     return limits
 
 
@@ -163,7 +163,8 @@ def verdict_at(summary: Summary, fraction: float, costs: dict[Key, Cost], margin
         return v
     tested = [(g, _compare(summary, v.best, key(g), margin)) for g in others]
     for g, _ in (t for t in tested if t[1] is None):
-        v.excluded.append(f"{g.system} {g.strategy}: no seed scored on the same test examples as the best")
+        v.excluded.append(f"{g.system} {g.strategy}: could not be paired with the best (no seed with per-example "
+                          f"predictions on the same test examples)")
     tested = [(g, r) for g, r in tested if r is not None]
     adjusted = stats.holm([p for _, (_, p) in tested]) if tested else []
     for (g, (shortfall, _)), p in zip(tested, adjusted):
@@ -173,8 +174,8 @@ def verdict_at(summary: Summary, fraction: float, costs: dict[Key, Cost], margin
     v.recommended = min(pool, key=lambda k: (costs[k].total, -summary.group(*k).accuracy))
     if costs[v.recommended].total * COST_TIE > costs[v.best].total:
         v.recommended = v.best
-    best_cost, rec_cost = costs[v.best].total, costs[v.recommended].total
-    v.cost_ratio = best_cost / rec_cost if rec_cost > 0 else None
+    ratio = costs[v.best].total / costs[v.recommended].total if costs[v.recommended].total > 0 else None
+    v.cost_ratio = 1.0 if v.recommended == v.best else ratio if ratio is not None and np.isfinite(ratio) else None
     v.reason = _reason(v, margin, costs)
     return v
 
