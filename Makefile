@@ -16,11 +16,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt $(wildcard plugins/*/pyprojec
 
 install: $(VENV)/.installed
 
-# The main job: every built-in system on the embedded (offline) data, Rotten Tomatoes -> IMDB.
+# The main job: every built-in system on the embedded (offline) data, Rotten Tomatoes -> IMDB. compare shows
+# progress only; report writes the files and prints each table once, then the verdict.
 demo: install
 	$(BIN)/tlbench compare tfidf-lr glove-cnn bert --source rotten-tomatoes --target imdb \
 		--strategy target-only,fine-tune --fractions 0.05 --seeds 1 --max-test 1000 \
-		-o bert.max_length=128 -o bert.epochs=2 --device auto --out tlbench-runs/demo
+		-o bert.max_length=128 -o bert.epochs=2 --device auto --out tlbench-runs/demo --no-summary
 	$(BIN)/tlbench report tlbench-runs/demo --format md,html
 
 # One pytest run per suite: each plugin's tests are their own package's (same basenames, own conftest.py).

@@ -28,6 +28,7 @@ def _in_tmp(tmp_path, monkeypatch):
     (["compare", "tfidf-lr", "--target", "imdb", "-o", "nonsense"], "COMPONENT.OPTION=VALUE"),
     (["compare", "tfidf-lr"], "no target corpus"),
     (["report", "missing.jsonl"], "no results file"),
+    (["compare", "tfidf-lr", "--target", "imdb", "--margin", "-1"], "--margin -1 is not a margin"),
     (["reproduce", "langcon"], "did you mean 'langcon2019'"),
 ])
 def test_bad_input_is_one_line(args, message):
@@ -46,12 +47,22 @@ def test_compare_prints_the_table_and_report_writes_files(tmp_path):
     assert result.exit_code == 0, result.output
     assert "target-only" in result.output and "zero-shot" in result.output and "10%" in result.output
     assert "±" in result.output
+    # The verdict ends the output, after the tables, once per fraction, with the command to train the choice.
+    text = " ".join(result.output.split())
+    assert text.index("Verdict on rotten-tomatoes → imdb") > text.index("cost on")
+    assert "at 10% (" in text and "at 100% (" in text and "tlbench train tfidf-lr --target imdb" in text
+    assert result.output.count("accuracy (%) on") == 1
     again = runner.invoke(app, args, terminal_width=200)
     assert "8 already done" in " ".join(again.output.split())
     report = runner.invoke(app, ["report", str(tmp_path / "run"), "--format", "md,csv",
                                  "--out", str(tmp_path / "rep")])
     assert report.exit_code == 0, report.output
     assert any(p.suffix == ".md" for p in (tmp_path / "rep").iterdir())
+    markdown = (tmp_path / "rep" / "report.md").read_text()
+    assert markdown.index("## Verdict") < markdown.index("## Protocol warnings")
+    assert report.output.count("accuracy (%) on") == 1 and "Verdict on" in report.output
+    quiet = runner.invoke(app, args + ["--no-summary"], terminal_width=200)
+    assert "accuracy (%) on" not in quiet.output and "Verdict" not in quiet.output
 
 
 def test_data_json_lists_every_corpus(tmp_path):

@@ -142,6 +142,23 @@ def test_markdown_has_tables_plots_and_environment(report_dir):
     assert "tlbench-keras 0.1.0" in md and "3.11.2" in md and "fingerprint f00d" in md and "digest d1gest" in md
 
 
+def test_verdict_at_the_top_and_in_summary_json(report_dir):
+    out, _ = report_dir
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert md.index("## Verdict") < md.index("## Protocol warnings") < md.index("accuracy (%) on")
+    assert "Pareto front" in md and 'id="verdict"' in (out / "report.html").read_text(encoding="utf-8")
+    study = json.loads((out / "summary.json").read_text(encoding="utf-8"))["studies"][0]
+    assert [v["fraction"] for v in study["verdict"]] == [0.05, 1.0]
+    for v in study["verdict"]:
+        assert {"fraction", "best", "equivalent", "recommended", "reason"} <= set(v)
+        assert v["recommended"]["train_command"].startswith(f"tlbench train {v['recommended']['system']} ")
+    # Constructed: at 5% glove-cnn embedding-transfer (70 + 12 points) is the best row, 5 points above the next.
+    assert (study["verdict"][0]["best"]["system"], study["verdict"][0]["best"]["strategy"]) == \
+        ("glove-cnn", "embedding-transfer")
+    for row in study["rows"]:
+        assert ("labels_equivalent" in row) == (row["strategy"] != "target-only")
+
+
 def test_csv_matches_hand_computed_values(report_dir):
     out, _ = report_dir
     rows = _csv_rows(out)

@@ -21,6 +21,18 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                        "data, at your label budget, at what cost.")
 
 
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also show the frameworks' own logs and "
+                                                                        "warnings (TensorFlow, CUDA probes, hubs).")]
+         = False) -> None:
+    """Transfer learning workbench for text classification."""
+    from tlbench.framework_logs import quiet_frameworks, set_verbose
+
+    set_verbose(verbose)
+    quiet_frameworks()
+
+
+
 @app.command("list")
 def list_components(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False):
     """List corpora, embeddings, encoders, systems and strategies with their plugin, version and status."""
@@ -180,8 +192,11 @@ def compare(
     allow_download: Annotated[Optional[bool], typer.Option(
         "--allow-download/--offline", help="May corpora/models be downloaded from hubs?")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON lines.")] = False,
+    summary: Annotated[bool, typer.Option("--summary/--no-summary", help="Print the tables and the verdict when "
+                                                                         "the study ends.")] = True,
+    margin: Annotated[float, typer.Option(help="The verdict's practical margin in accuracy points.")] = 0.5,
 ):
-    """Run a transfer study: systems × strategies × fractions × seeds, then print the table."""
+    """Run a transfer study: systems × strategies × fractions × seeds, then print the tables and the verdict."""
     console = _console(stderr=as_json)
     try:
         spec, executor_name, address_value = build_spec(
@@ -193,14 +208,36 @@ def compare(
             max_test=max_test, max_source=max_source, executor=executor, address=address, retries=retries,
             allow_download=allow_download)
         with warnings_shown():
-            _run_and_show(spec, executor_name, address_value, console, as_json)
+            _run_and_show(spec, executor_name, address_value, console, as_json, summary=summary,
+                          margin=_margin(margin))
     except TlbenchError as exc:
         _fail(str(exc))
     except ValueError as exc:
         _fail(f"bad value: {exc}")
 
 
-def _run_and_show(spec, executor: str, address: Optional[str], console, as_json: bool, recipe=None) -> None:
+def _margin(points: float) -> float:
+    """The verdict margin as a fraction of accuracy, from points; a one-line error when it makes no sense."""
+    if not 0 <= points < 50:
+        raise TlbenchError(f"--margin {points:g} is not a margin in accuracy points; give a value from 0 to 50 "
+                           f"(e.g. --margin 0.5)")
+    return points / 100
+
+
+def print_verdict(built, console) -> None:
+    """The verdict block, after the tables (plain words, first line bold)."""
+    from tlbench import report as report_module
+
+    lines = report_module.verdict_block(built)
+    if lines:
+        console.print()
+        console.print(lines[0], style="bold", soft_wrap=True, markup=False)
+        for line in lines[1:]:
+            console.print(line, soft_wrap=True, markup=False)
+
+
+def _run_and_show(spec, executor: str, address: Optional[str], console, as_json: bool, recipe=None,
+                  summary: bool = True, margin: float = 0.005) -> None:
     from tlbench.cli_outcome import exit_status
     from tlbench.plugins import get_registry
     from tlbench.results import ResultStore
@@ -218,10 +255,18 @@ def _run_and_show(spec, executor: str, address: Optional[str], console, as_json:
         for r in results:
             print(json.dumps(r.to_dict()))
     else:
-        if any(r.ok for r in results):
+        built = None
+        if summary and any(r.ok for r in results):
+            from tlbench.report import build_report, terminal_tables
+
+            built = build_report(results, margin=margin)
+            print_tables(terminal_tables(built), console)
+        elif summary:
             print_tables(_tables(results), console)
         if recipe is not None and recipe.reference:
             _print_reference(recipe, results, console)
+        if built is not None:
+            print_verdict(built, console)
         console.print(f"results: {spec.results_path}  (tlbench report {spec.results_path} for plots and statistics)")
     exit_status(results, len(cells))
 
@@ -301,10 +346,11 @@ def report(
     results: Annotated[Path, typer.Argument(help="A results.jsonl file (or the directory holding it).")],
     format: Annotated[str, typer.Option("--format", "-f", help="Comma-separated: md, html, csv, json.")] = "md,html",
     out: Annotated[Optional[Path], typer.Option(help="Output directory (default: beside the results).")] = None,
+    margin: Annotated[float, typer.Option(help="The verdict's practical margin in accuracy points.")] = 0.5,
 ):
-    """Write the tables, gains, learning curves and cost plots of a study."""
+    """Write the verdict, tables, gains, learning curves and cost plots of a study; print the tables and the
+    verdict."""
     from tlbench import report as report_module
-    from tlbench.results import ResultStore
 
     path = results / "results.jsonl" if results.is_dir() else results
     formats = _split_list(format) or ["md"]
@@ -316,13 +362,12 @@ def report(
         if not path.exists():
             raise TlbenchError(f"no results file at {path}: give the results.jsonl written by tlbench compare")
         with warnings_shown():
-            records = list(ResultStore(path).latest().values())
-            if not any(r.ok for r in records):
-                raise TlbenchError(f"{path} holds no completed cell: run tlbench compare first")
-            print_tables(_tables(records), console)
-            written = report_module.write_report(path, out or path.parent / "report", formats)
+            built = report_module.build_report(report_module.read_results(path), margin=_margin(margin))
+            written = report_module.write_report(path, out or path.parent / "report", formats, report=built)
         for p in written:
             console.print(f"wrote {p}")
+        print_tables(report_module.terminal_tables(built), console)
+        print_verdict(built, console)
     except TlbenchError as exc:
         _fail(str(exc))
 

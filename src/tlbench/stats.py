@@ -231,3 +231,33 @@ def crossover_fraction(gains: dict[float, float]) -> float | None:
         first = f
     # All fractions non-positive: it never helped, so it never stopped helping.
     return None if first == fractions[0] else first
+
+
+def paired_shortfall(best: Sequence[np.ndarray], other: Sequence[np.ndarray], *, margin: float = 0.0,
+                     aligned: bool | None = None, level: float = 0.95, n_boot: int = N_BOOT,
+                     seed: int = BOOT_SEED) -> tuple[Interval, float]:
+    """How far ``other`` falls below ``best``: the paired bootstrap interval of ``other - best`` (rows paired by
+    seed, columns by test example, drawn as in :func:`bootstrap_replicates`) and the one-sided bootstrap p-value
+    of "``other`` is worse than ``best`` by more than ``margin``", i.e. of H0: Δ ≥ −margin against Δ < −margin:
+    ``p = (1 + #{replicates ≥ −margin}) / (n_boot + 1)``."""
+    base, rows = _rows(best), _rows(other)
+    if len(base) != len(rows) or any(b.size != r.size for b, r in zip(base, rows)):
+        raise ValueError("both rows need the same seeds and test examples")
+    diff = [r - b for b, r in zip(base, rows)]
+    reps = bootstrap_replicates(diff, aligned=aligned, n_boot=n_boot, seed=seed)
+    low, high = np.quantile(reps, [(1 - level) / 2, (1 + level) / 2])
+    estimate = float(np.mean([d.mean() for d in diff]))
+    p = (1.0 + float(np.sum(reps >= -margin - 1e-12))) / (n_boot + 1.0)
+    return Interval(estimate, float(low), float(high), level), p
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of p-values (same order as given): the k-th smallest becomes
+    ``max over j ≤ k of min(1, (m − j + 1) · p_(j))``; it controls the family-wise error rate."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    order = np.argsort(p, kind="stable")
+    m = p.size
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adjusted
+    return [float(x) for x in out]

@@ -22,7 +22,9 @@ from html import escape
 
 from tlbench.report import html_page
 from tlbench.report.document import Report, StudyReport, build_report
+from tlbench.report.summary import BASELINE
 from tlbench.report.tables import environment_table, fraction_label
+from tlbench.report.verdict_text import labels_record, pareto_lines, verdict_lines, verdict_records
 from tlbench.results import SCHEMA, CellResult, ResultStore
 
 FORMATS = ("md", "html", "csv", "json")
@@ -36,7 +38,11 @@ METHOD = (
     "the same bootstrap on the per-example differences. p: exact McNemar mid-p for one seed; for several seeds a "
     "sign test over test examples on the per-example mean difference across seeds. ▼ negative transfer: the whole "
     "CI of Δ lies below 0. Crossover: the smallest fraction from which mean Δ ≤ 0 at it and every larger fraction. "
-    "See docs/reports.md."
+    "Verdict: best = highest mean accuracy among rows that learned; equivalent = not significantly worse than the "
+    "best by more than the margin (one-sided paired bootstrap p over seeds and test examples, Holm-adjusted, "
+    "α = 0.05); recommended = the cheapest of those (if at least 1.25× cheaper than the best); labels-equivalent: "
+    "read off the same system's target-only learning curve (isotonic, interpolated in log labels, never "
+    "extrapolated). See docs/reports.md."
 )
 
 
@@ -77,21 +83,45 @@ def _plots(report: Report, out_dir: Path) -> dict[int, dict[str, tuple[Path, byt
     out = {}
     for i, study in enumerate(report.studies):
         suffix = _suffix(report, study)
-        out[i] = {name: (out_dir / f"{name}{suffix}.png", draw(study.summary)) for name, draw in
-                  (("learning_curve", plots.learning_curve), ("accuracy_vs_cost", plots.accuracy_vs_cost))}
+        out[i] = {"learning_curve": (out_dir / f"learning_curve{suffix}.png", plots.learning_curve(study.summary)),
+                  "accuracy_vs_cost": (out_dir / f"accuracy_vs_cost{suffix}.png",
+                                       plots.accuracy_vs_cost(study.summary, study.verdict))}
     return out
 
 
 _CAPTIONS = {
     "learning_curve": "Accuracy vs labelled target fraction, one line per system × strategy; error bars: 95% CI.",
-    "accuracy_vs_cost": ("Accuracy vs training seconds per cell: target training plus the row's source training "
-                         "spread over its cells; labels: target fraction."),
+    "accuracy_vs_cost": ("Accuracy vs cost per run: target training + amortised source training + predicting 1,000 "
+                         "documents (seconds); labels: target fraction; ringed points: the Pareto front of their "
+                         "fraction."),
 }
 
 
+def _verdict_markdown(report: Report) -> list[str]:
+    parts = ["## Verdict", ""]
+    for study in report.studies:
+        head, *lines = verdict_lines(study.verdict)
+        parts += [head, "", "```text", *lines, "```", ""]
+        front = pareto_lines(study.verdict)
+        if front:
+            parts += ["Pareto front (accuracy vs cost, cheapest first):", ""] + [f"- {line}" for line in front] + [""]
+    return parts
+
+
+def _verdict_html(report: Report) -> str:
+    out = ['<h2 id="verdict">Verdict</h2>\n']
+    for study in report.studies:
+        head, *lines = verdict_lines(study.verdict)
+        out.append(f"<p>{escape(head)}</p>\n<pre>{escape(chr(10).join(lines))}</pre>\n")
+        front = "".join(f"<li>{escape(line)}</li>" for line in pareto_lines(study.verdict))
+        if front:
+            out.append(f"<p>Pareto front (accuracy vs cost, cheapest first):</p>\n<ul>{front}</ul>\n")
+    return "".join(out)
+
+
 def _markdown(report: Report, title: str, meta: str, plots) -> str:
-    # Warnings first: a reader should know what is shaky before reading the numbers.
-    parts = [f"# {title}", "", meta, "", "## Protocol warnings", ""]
+    # The answer first, then the warnings: a reader should know what is shaky before reading the numbers.
+    parts = [f"# {title}", "", meta, "", *_verdict_markdown(report), "## Protocol warnings", ""]
     parts += [f"- ⚠ {w}" for w in report.all_warnings] or ["None."]
     parts.append("")
     for i, study in enumerate(report.studies):
@@ -108,7 +138,8 @@ def _markdown(report: Report, title: str, meta: str, plots) -> str:
 
 
 def _html(report: Report, title: str, meta: str, plots) -> str:
-    sections = ['<h2 id="warnings">Protocol warnings</h2>\n' + html_page.warnings_html(report.all_warnings)]
+    sections = [_verdict_html(report),
+                '<h2 id="warnings">Protocol warnings</h2>\n' + html_page.warnings_html(report.all_warnings)]
     for i, study in enumerate(report.studies):
         sections.append(f"<h2>{escape(study.summary.study.label)}</h2>\n")
         sections += [html_page.table_html(t) for t in study.tables[:-1]]
@@ -126,13 +157,21 @@ def _records(report: Report) -> list[dict]:
             for s in report.studies for g in s.summary.groups]
 
 
+def _row_record(study: StudyReport, group) -> dict:
+    row = group.as_record()
+    if group.strategy != BASELINE:
+        row["labels_equivalent"] = labels_record(study.verdict, (group.system, group.strategy, group.fraction))
+    return row
+
+
 def _json(report: Report, results_path: Path, generated: str) -> dict:
     studies = []
     for s in report.studies:
         study = s.summary.study
         studies.append({
             "target": study.target, "source": study.source, "fractions": study.fractions,
-            "rows": [g.as_record() for g in s.summary.groups],
+            "rows": [_row_record(s, g) for g in s.summary.groups],
+            "verdict": verdict_records(s.verdict),
             "crossovers": [{"system": sy, "strategy": st, "fraction": f}
                            for (sy, st), f in sorted(s.summary.crossovers.items())],
             "unpaired": s.summary.unpaired, "warnings": s.warnings,
@@ -142,9 +181,10 @@ def _json(report: Report, results_path: Path, generated: str) -> dict:
             "warnings": report.warnings, "studies": studies}
 
 
-def write_report(results_path: Path, out_dir: Path, formats: list[str]) -> list[Path]:
+def write_report(results_path: Path, out_dir: Path, formats: list[str], report: Report | None = None) -> list[Path]:
     """Write the report of a results file into ``out_dir`` in the given formats (md, html, csv, json); returns
-    the files written. TlbenchError for a missing/empty results file or one without ok cells; ConfigError for
+    the files written. ``report``: the results file's report when the caller has built it already (it is then
+    not read again). TlbenchError for a missing/empty results file or one without ok cells; ConfigError for
     an unknown format."""
     wanted = [f.strip().lower().lstrip(".") for f in formats if f.strip()]
     unknown = sorted(set(wanted) - set(FORMATS))
@@ -152,7 +192,8 @@ def write_report(results_path: Path, out_dir: Path, formats: list[str]) -> list[
         raise ConfigError(f"unknown report format(s) {', '.join(unknown) or '(none given)'}; "
                           f"choose from {', '.join(FORMATS)}")
     results_path = Path(results_path)
-    report = build_report(read_results(results_path))
+    if report is None:
+        report = build_report(read_results(results_path))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -10,6 +10,7 @@ import numpy as np
 
 from tlbench.report.summary import Group, Summary, row_order
 from tlbench.report.tables import fraction_label
+from tlbench.report.verdict_text import StudyVerdict, study_verdict
 
 _DPI = 110
 _LINESTYLES = ("-", "--", ":", "-.")
@@ -92,38 +93,44 @@ def learning_curve(summary: Summary) -> bytes:
     return _png(fig)
 
 
-def accuracy_vs_cost(summary: Summary) -> bytes:
-    """Accuracy vs training seconds per cell, one point per system × strategy × fraction, points of a line joined
-    in fraction order; PNG bytes.
+def accuracy_vs_cost(summary: Summary, verdict: StudyVerdict | None = None) -> bytes:
+    """Accuracy vs cost per run, one point per system × strategy × fraction, points of a line joined in fraction
+    order, the Pareto front of each fraction ringed; PNG bytes.
 
-    Seconds = target-side training (mean over seeds) + the source training the row paid, spread evenly over the
-    row's cells: a source model is trained once per seed and cached, so whichever cell ran first paid for it.
+    Cost = the verdict's (:class:`tlbench.report.verdict.Cost`): target training + the row's share of source
+    training (a cached source model is paid once per seed and spread over the cells that reuse it) + predicting
+    1,000 documents. ``verdict``: the study's, when already computed.
     """
+    verdict = verdict or study_verdict(summary)
     fig = _figure()
     ax = fig.add_subplot()
     colour, line, marker = _style(summary)
-    drawn = 0
+    front = {key for v in verdict.verdicts for key in v.pareto}
+    drawn, ringed = 0, []
     for system, strategy, groups in _lines(summary):
-        paid = [(g.source_seconds, len(g.seeds)) for g in groups if np.isfinite(g.source_seconds)]
-        source_share = sum(s * n for s, n in paid) / max(1, sum(n for _, n in paid))
-        groups = [g for g in groups if np.isfinite(g.train_seconds)]
+        groups = [g for g in groups if np.isfinite(verdict.costs[(g.system, g.strategy, g.fraction)].total)]
         if not groups:
             continue
-        x = np.array([g.train_seconds + source_share for g in groups])
-        x = np.maximum(x, 0.01)  # log axis: anything under 10 ms sits at 10 ms
+        # log axis: anything under 10 ms sits at 10 ms
+        x = np.maximum([verdict.costs[(g.system, g.strategy, g.fraction)].total for g in groups], 0.01)
         y = np.array([100 * g.accuracy for g in groups])
         ax.errorbar(x, y, yerr=_errors(groups), color=colour[strategy], linestyle=line[system],
                     marker=marker[system], markersize=5, capsize=3, linewidth=1.0, label=f"{system} · {strategy}")
         for xi, yi, g in zip(x, y, groups):
             ax.annotate(fraction_label(g.fraction), (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7,
                         color=colour[strategy])
+            if (g.system, g.strategy, g.fraction) in front:
+                ringed.append((xi, yi))
         drawn += 1
+    if ringed:
+        ax.scatter(*zip(*ringed), s=160, facecolors="none", edgecolors="black", linewidths=1.2, zorder=5,
+                   label="Pareto front (per fraction)")
     if drawn:
         ax.set_xscale("log")
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     else:
         ax.text(0.5, 0.5, "no cost recorded", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("training seconds per cell (target + share of source training; log scale)")
+    ax.set_xlabel("seconds per run: training + share of source training + predicting 1,000 docs (log scale)")
     ax.set_ylabel("accuracy (%)")
     ax.set_title(f"Accuracy vs cost on {summary.study.label} (labels: target fraction)")
     ax.grid(True, alpha=0.3, which="both")

@@ -104,6 +104,19 @@ class Summary:
     crossovers: dict[tuple[str, str], float | None] = field(default_factory=dict)
     #: Cells that could not be paired with a baseline run, as one-line reasons.
     unpaired: list[str] = field(default_factory=list)
+    #: (system, strategy, fraction) -> the group's cells, sorted by seed.
+    cells: dict[tuple[str, str, float], list[CellResult]] = field(default_factory=dict)
+    #: id(cell) -> per-example correctness of every cell with stored predictions.
+    correctness: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def learned(self, key: tuple[str, str, float]) -> bool:
+        """Whether every cell of a row learned (a cell not checked counts as learned)."""
+        return all(getattr(c, "learned", None) is not False for c in self.cells.get(key, []))
+
+    def labels(self, key: tuple[str, str, float]) -> float:
+        """Mean labelled target examples a row's cells had (training plus validation part)."""
+        cells = self.cells.get(key, [])
+        return float(np.mean([c.n_train + c.n_valid for c in cells])) if cells else float("nan")
 
     def group(self, system: str, strategy: str, fraction: float) -> Group | None:
         return next((g for g in self.groups if (g.system, g.strategy, g.fraction) == (system, strategy, fraction)),
@@ -166,102 +179,107 @@ def _metric(cells: list[CellResult], name: str) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-def _has_predictions(cell: CellResult) -> bool:
+def has_predictions(cell: CellResult) -> bool:
+    """Whether the cell stored its per-example predictions (needed for intervals and paired comparisons)."""
     return bool(cell.y_true) and len(cell.y_true) == len(cell.y_pred)
 
 
-def _correct(cell: CellResult) -> np.ndarray:
-    """Per-example correctness. Labels are stored one character each, so comparing the characters is comparing
-    the labels (and much faster than decoding both strings)."""
+def correct(cell: CellResult) -> np.ndarray:
+    """Per-example correctness (1.0 = right) as float64. Labels are stored one character each, so comparing the
+    characters is comparing the labels (and much faster than decoding both strings)."""
     return (np.frombuffer(cell.y_true.encode("ascii"), dtype=np.uint8)
-            == np.frombuffer(cell.y_pred.encode("ascii"), dtype=np.uint8))
+            == np.frombuffer(cell.y_pred.encode("ascii"), dtype=np.uint8)).astype(np.float64)
 
 
-def _same_test_examples(a: CellResult, b: CellResult) -> bool:
+def same_test_examples(a: CellResult, b: CellResult) -> bool:
+    """Whether two cells were scored on the same test examples (digest, then the labels themselves)."""
     digest_a, digest_b = a.test_set.get("digest"), b.test_set.get("digest")
     if digest_a and digest_b and digest_a != digest_b:
         return False
     return a.y_true == b.y_true
 
 
-def _one_test_set(cells: list[CellResult]) -> bool:
+def one_test_set(cells: list[CellResult]) -> bool:
     """Whether all cells were scored on the same test examples (so bootstrap draws can be shared)."""
-    return all(_same_test_examples(cells[0], c) for c in cells[1:])
+    return all(same_test_examples(cells[0], c) for c in cells[1:])
+
+
+GroupKey = tuple[str, str, float]
+
+
+def _baseline_pairs(gkey: GroupKey, scored: list[CellResult], grouped: dict[GroupKey, list[CellResult]],
+                    unpaired: list[str]) -> tuple[list[CellResult], list[CellResult]]:
+    """The group's scored cells and their target-only partners (same system, fraction, seed and test
+    examples); cells without a partner are explained in ``unpaired``."""
+    system, strategy, fraction = gkey
+    base_cells = {c.seed: c for c in grouped.get((system, BASELINE, fraction), [])}
+    strat_side: list[CellResult] = []
+    base_side: list[CellResult] = []
+    if strategy == BASELINE or not base_cells:
+        return strat_side, base_side
+    where = f"{system} {strategy} at {fraction_label(fraction)}"
+    for c in scored:
+        base = base_cells.get(c.seed)
+        if base is None:
+            unpaired.append(f"{where}, seed {c.seed}: no {BASELINE} run to pair with")
+        elif not has_predictions(base) or not same_test_examples(c, base):
+            unpaired.append(f"{where}, seed {c.seed}: tested on other examples than its {BASELINE} run")
+        else:
+            strat_side.append(c)
+            base_side.append(base)
+    return strat_side, base_side
+
+
+def _group(gkey: GroupKey, cells: list[CellResult], accuracy_ci: stats.Interval | None,
+           pair: tuple[list[CellResult], list[CellResult]], correctness: dict[int, np.ndarray]) -> Group:
+    """One row: accuracy over seeds, cost, and (when paired with the baseline) the gain and the paired test."""
+    strat_side, base_side = pair
+    gain = test = None
+    if strat_side:
+        aligned = one_test_set(strat_side)
+        base_rows = [correctness[id(b)] for b in base_side]
+        strat_rows = [correctness[id(s)] for s in strat_side]
+        gain = stats.bootstrap_ci([s - b for s, b in zip(strat_rows, base_rows)], aligned=aligned)
+        test = stats.paired_test(base_rows, strat_rows, aligned=aligned)
+    mean, sd = stats.mean_sd([float(c.metrics.get("accuracy", np.nan)) for c in cells])
+    return Group(
+        system=gkey[0], strategy=gkey[1], fraction=gkey[2], seeds=tuple(c.seed for c in cells),
+        accuracy=mean, accuracy_sd=sd, accuracy_ci=accuracy_ci,
+        macro_f1=_metric(cells, "macro_f1"), log_loss=_metric(cells, "log_loss"),
+        n_train=float(np.mean([c.n_train for c in cells])), n_test=max(c.n_test for c in cells),
+        train_seconds=_cost(cells, "train_seconds"), source_seconds=_cost(cells, "source_seconds"),
+        source_seconds_max=_cost(cells, "source_seconds", np.max),
+        predict_examples_per_s=_cost(cells, "predict_examples_per_s"),
+        peak_rss_mb=_cost(cells, "peak_rss_mb", np.max), peak_gpu_mb=_cost(cells, "peak_gpu_mb", np.max),
+        gain=gain, gain_seeds=tuple(c.seed for c in strat_side), test=test)
+
+
+def _crossovers(study: Study, groups: list[Group]) -> dict[tuple[str, str], float | None]:
+    if len(study.fractions) < 2:
+        return {}
+    by_pair: dict[tuple[str, str], dict[float, float]] = defaultdict(dict)
+    for g in groups:
+        if g.gain is not None:
+            by_pair[(g.system, g.strategy)][g.fraction] = g.gain.estimate
+    return {pair: stats.crossover_fraction(gains) for pair, gains in by_pair.items()}
 
 
 def summarize(study: Study) -> Summary:
     """Aggregate a study: accuracy mean/sd/CI per group, gain over the baseline paired on seed and test
     examples, the paired test, negative-transfer flags and crossovers. Deterministic (fixed bootstrap seed)."""
-    grouped: dict[tuple[str, str, float], list[CellResult]] = defaultdict(list)
+    grouped: dict[GroupKey, list[CellResult]] = defaultdict(list)
     for c in study.cells:
         grouped[(c.system, c.strategy, c.fraction)].append(c)
     for cells in grouped.values():
         cells.sort(key=lambda c: c.seed)
-
-    correct = {id(c): _correct(c) for c in study.cells if _has_predictions(c)}
-    matrices: list[tuple[list[np.ndarray], bool]] = []  # (rows, aligned)
-    slots: list[tuple[tuple[str, str, float], str]] = []
-    pairs: dict[tuple[str, str, float], tuple[list[CellResult], list[CellResult]]] = {}
+    correctness = {id(c): correct(c) for c in study.cells if has_predictions(c)}
     unpaired: list[str] = []
-    for gkey, cells in sorted(grouped.items()):
-        scored = [c for c in cells if _has_predictions(c)]
-        if scored and len(scored) == len(cells):
-            matrices.append(([correct[id(c)].astype(np.float64) for c in scored], _one_test_set(scored)))
-            slots.append((gkey, "accuracy"))
-        system, strategy, fraction = gkey
-        base_cells = {c.seed: c for c in grouped.get((system, BASELINE, fraction), [])}
-        if strategy == BASELINE or not base_cells:
-            continue
-        strat_side, base_side = [], []
-        for c in scored:
-            base = base_cells.get(c.seed)
-            if base is None:
-                unpaired.append(f"{system} {strategy} at {fraction_label(fraction)}, seed {c.seed}: no "
-                                f"{BASELINE} run to pair with")
-            elif not _has_predictions(base) or not _same_test_examples(c, base):
-                unpaired.append(f"{system} {strategy} at {fraction_label(fraction)}, seed {c.seed}: tested on "
-                                f"other examples than its {BASELINE} run")
-            else:
-                strat_side.append(c)
-                base_side.append(base)
-        if strat_side:
-            pairs[gkey] = (strat_side, base_side)
-            matrices.append(([correct[id(s)].astype(np.float64) - correct[id(b)].astype(np.float64)
-                              for s, b in zip(strat_side, base_side)], _one_test_set(strat_side)))
-            slots.append((gkey, "gain"))
-
-    intervals = {slot: stats.bootstrap_ci(rows, aligned=aligned) for slot, (rows, aligned) in zip(slots, matrices)}
-
     groups = []
     for gkey, cells in sorted(grouped.items(), key=lambda item: (row_order(item[0][:2]), item[0][2])):
-        system, strategy, fraction = gkey
-        accuracies = [float(c.metrics.get("accuracy", np.nan)) for c in cells]
-        mean, sd = stats.mean_sd(accuracies)
-        gain = intervals.get((gkey, "gain"))
-        test = None
-        gain_seeds: tuple[int, ...] = ()
-        if gkey in pairs:
-            strat_side, base_side = pairs[gkey]
-            test = stats.paired_test([correct[id(b)] for b in base_side], [correct[id(s)] for s in strat_side],
-                                     aligned=_one_test_set(strat_side))
-            gain_seeds = tuple(c.seed for c in strat_side)
-        groups.append(Group(
-            system=system, strategy=strategy, fraction=fraction, seeds=tuple(c.seed for c in cells),
-            accuracy=mean, accuracy_sd=sd, accuracy_ci=intervals.get((gkey, "accuracy")),
-            macro_f1=_metric(cells, "macro_f1"), log_loss=_metric(cells, "log_loss"),
-            n_train=float(np.mean([c.n_train for c in cells])), n_test=max(c.n_test for c in cells),
-            train_seconds=_cost(cells, "train_seconds"), source_seconds=_cost(cells, "source_seconds"),
-            source_seconds_max=_cost(cells, "source_seconds", np.max),
-            predict_examples_per_s=_cost(cells, "predict_examples_per_s"),
-            peak_rss_mb=_cost(cells, "peak_rss_mb", np.max), peak_gpu_mb=_cost(cells, "peak_gpu_mb", np.max),
-            gain=gain, gain_seeds=gain_seeds, test=test,
-        ))
-
-    crossovers = {}
-    if len(study.fractions) > 1:
-        by_pair: dict[tuple[str, str], dict[float, float]] = defaultdict(dict)
-        for g in groups:
-            if g.gain is not None:
-                by_pair[(g.system, g.strategy)][g.fraction] = g.gain.estimate
-        crossovers = {pair: stats.crossover_fraction(gains) for pair, gains in by_pair.items()}
-    return Summary(study, groups, crossovers, unpaired)
+        scored = [c for c in cells if id(c) in correctness]
+        accuracy_ci = None
+        if scored and len(scored) == len(cells):
+            accuracy_ci = stats.bootstrap_ci([correctness[id(c)] for c in scored], aligned=one_test_set(scored))
+        pair = _baseline_pairs(gkey, scored, grouped, unpaired)
+        groups.append(_group(gkey, cells, accuracy_ci, pair, correctness))
+    return Summary(study, groups, _crossovers(study, groups), unpaired, dict(grouped), correctness)

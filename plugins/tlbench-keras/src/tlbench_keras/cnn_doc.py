@@ -30,8 +30,11 @@ from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
 from tlbench.device import Device
 from tlbench.errors import ConfigError, DataError, Incompatible
+from tlbench.framework_logs import quiet_frameworks
 from tlbench.system import Context, Vectors
 from tlbench_keras.documents import RESERVED, DocumentShaper
+
+quiet_frameworks()  # TensorFlow reads its log level once, when Keras first imports it (after this module)
 
 _WEIGHTS = "model.weights.h5"
 _STATE = "state.json"

