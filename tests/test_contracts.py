@@ -12,7 +12,7 @@ from tlbench.testing.data import data_cache_dir
 from tlbench.testing.dummies import KeywordSystem
 
 STRATEGIES = ["target-only", "zero-shot", "pooled", "embedding-transfer", "weight-transfer", "fine-tune",
-              "frozen-features", "domain-adaptive"]
+              "frozen-features", "domain-adaptive", "self-training"]
 
 
 def test_every_builtin_strategy_is_covered():

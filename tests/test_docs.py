@@ -76,7 +76,7 @@ def test_the_example_plugin_runs_a_study(example, tmp_path):
     _, plugin = example
     data = tmp_path / "data" / "lines"
     data.mkdir(parents=True)
-    reviews = small_sentiment("imdb", "train", 200, seed=3)
+    reviews = small_sentiment("imdb", "train", 400, seed=3)
     for label, name in enumerate(reviews.label_names):
         texts = [t.replace("\n", " ") for t, y in zip(reviews.texts, reviews.labels) if y == label]
         (data / f"{name}.txt").write_text("\n".join(texts) + "\n")

@@ -63,10 +63,11 @@ def load_model(path: str | Path, device: str = "auto", registry: Any = None) -> 
     chosen = resolve_device(device) if movable or device.strip().lower() not in ("auto", "cpu") else None
     try:
         loaded = system.load(path / MODEL)
-    except TlbenchError:
-        raise
-    except Exception as exc:  # a damaged or partial copy: say so in one line rather than a framework traceback
-        message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    except Exception as exc:
+        if isinstance(exc, TlbenchError) and not isinstance(exc, DataError):
+            raise
+        # a damaged or partial copy (a system's DataError says so itself): one line, not a framework traceback
+        message = (str(exc) if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}").splitlines()[0][:300]
         raise DataError(f"cannot load the model in {path / MODEL} ({message}): copy the whole directory again "
                         "or train the model again") from exc
     if movable and chosen is not None:
