@@ -110,7 +110,8 @@ def bad_flags(tmp: Path) -> None:
         args = ["compare", "tfidf-lr", "--target", tgt, *SMALL, "--out", str(tmp / "out-flags"), *extra]
         case(" ".join(extra), tlbench(tmp, *args), {2})
     TOTALS["wrong_exit"] += (tmp / "afile").read_text() != "keep me"
-    src = str(tmp / "empty.csv")
+    (tmp / "empty-source.csv").write_text("")
+    src = str(tmp / "empty-source.csv")
     case("broken source, target-only + zero-shot",
          tlbench(tmp, "compare", "tfidf-lr", "--target", tgt, "--source", src, "--strategy",
                  "target-only,zero-shot", *SMALL, "--out", str(tmp / "out-src")), {1})
@@ -148,12 +149,12 @@ def stale(tmp: Path) -> None:
     args = ["compare", "tfidf-lr", "--target", str(path), "--strategy", "target-only", "--fractions", "0.5,1.0",
             "--seeds", "2", "--device", "cpu", "--out", str(tmp / "out-stale")]
     case("stale: first run", tlbench(tmp, *args), {0})
-    lines = path.read_text().splitlines(keepends=True)
+    lines = path.read_bytes().splitlines(keepends=True)
     mid = len(lines) // 2
-    lines[mid] = lines[mid].replace(",neg", ",pox") if ",neg" in lines[mid] else lines[mid].replace(",pos", ",neg")
-    lines[mid] = lines[mid].replace(",pox", ",pos")
+    flip = {b",neg\r\n": b",pos\r\n", b",pos\r\n": b",neg\r\n"}
+    lines[mid] = lines[mid][:-6] + flip[lines[mid][-6:]]  # one label flipped mid-file, size unchanged
     size = path.stat().st_size
-    path.write_text("".join(lines))
+    path.write_bytes(b"".join(lines))
     assert path.stat().st_size == size
     text = case("stale: rerun after flipping one label mid-file (same size)", tlbench(tmp, *args), {0})
     if "0 already done" not in " ".join(text.split()):

@@ -278,7 +278,9 @@ def read_table_chunks(path: Path, fmt: str, rows: int) -> Iterator[pd.DataFrame]
 
 def _pick_column(frame: pd.DataFrame, path: Path, wanted: str | None, candidates: tuple[str, ...],
                  option: str) -> Any:
-    found = ", ".join(map(str, frame.columns))
+    # a binary file read as CSV has garbage for a header: keep the message one short, printable line
+    shown = ["".join(ch if ch.isprintable() else "?" for ch in str(c))[:40] for c in list(frame.columns)[:12]]
+    found = ", ".join(shown) + (", …" if len(frame.columns) > 12 else "")
     if wanted is not None:
         if wanted in frame.columns:
             return wanted
