@@ -8,7 +8,8 @@ from tlbench.device import Device
 from tlbench.system import Context
 from tlbench.testing import small_sentiment
 
-TINY = {"max_length": 32, "epochs": 1, "batch_size": 8, "eval_batch_size": 16, "threads": 2}
+TINY = {"max_length": 32, "epochs": 1, "batch_size": 8, "eval_batch_size": 16, "threads": 2,
+        "adapt_steps": 2, "adapt_batch_size": 4, "adapt_max_length": 32}
 
 
 @pytest.fixture(scope="session")

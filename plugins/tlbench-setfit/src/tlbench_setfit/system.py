@@ -16,10 +16,10 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
 from tlbench.errors import ConfigError, DataError
 from tlbench.system import Context
@@ -31,7 +31,7 @@ _FROZEN: dict[tuple[str, int], dict[str, np.ndarray]] = {}
 _FROZEN_MAX = 150_000
 
 
-class SetFitSystem:
+class SetFitSystem(Configurable):
     """SetFit on ``model`` (a sentence-transformers directory or hub id; default: MiniLM-L6, offline).
 
     :param pairs: contrastive pairs to train the body on (0: no body training); sampled by setfit's
@@ -52,11 +52,6 @@ class SetFitSystem:
         self.C = C
         self.C_grid = tuple(C_grid)
         self.encode_batch_size = encode_batch_size
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "model": self.model, "pairs": self.pairs, "batch_size": self.batch_size,
-                "max_length": self.max_length, "body_learning_rate": self.body_learning_rate, "C": self.C,
-                "C_grid": list(self.C_grid)}
 
     # -- training --------------------------------------------------------------------------------------------
     def _body(self, device: str):
