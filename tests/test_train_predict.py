@@ -114,6 +114,22 @@ def test_predict_errors_are_one_line(model_dir, tmp_path):
                     "check that its folder exists")
     _one_line_error(["predict", str(model_dir), str(tmp_path / "missing.csv")], "no such file")
     _one_line_error(["predict", str(model_dir), str(tmp_path / "ok.txt"), "--batch-size", "0"], "give at least 1")
+    _one_line_error(["predict", str(model_dir), str(tmp_path / "ok.txt"), "--device", "cuda:7"],
+                    "device cuda:7 is not available")
+    _one_line_error(["predict", str(model_dir), str(tmp_path / "ok.txt"), "--device", "tpu"], "unknown device 'tpu'")
+
+
+def test_plain_text_input_is_read_without_pandas(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "in.txt").write_text("a fine film\n\n__label__2 dull\n", encoding="utf-8")
+    code = ("import sys; from tlbench import prediction; "
+            "print(list(prediction.read_batches(__import__('pathlib').Path(sys.argv[1]), 10))); "
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "in.txt")], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["[([1, 3], ['a fine film', 'dull'])]", "False"]
 
 
 def test_predict_cli_batches_keep_every_document_in_order(model_dir, tmp_path):

@@ -457,23 +457,32 @@ def predict(
 def _predict_to(loaded, batches, out: Optional[Path], fmt: str) -> None:
     from contextlib import nullcontext
 
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from tlbench import prediction
 
-    console = _console(stderr=True)
-    bar = Progress(SpinnerColumn(), TextColumn("{task.completed:,} documents"), TimeElapsedColumn(),
-                   console=console, disable=not console.is_terminal, transient=True)
+    bar, advance = _progress_bar()  # rich only on a terminal: a pipe or a log gets no bar and skips the import
     try:
         target = out.open("w", encoding="utf-8", newline="") if out else nullcontext(sys.stdout)
     except OSError as exc:
         raise TlbenchError(f"cannot write --out {out}: {exc.strerror or exc}; check that its folder exists") from None
     with target as stream, bar:
-        task = bar.add_task("predict", total=None)
         writer = prediction.PredictionWriter(stream, fmt, loaded.label_names)
-        done = prediction.predict_stream(loaded, batches, writer, lambda n: bar.advance(task, n))
+        done = prediction.predict_stream(loaded, batches, writer, advance)
     if out is not None:
-        console.print(f"labelled {done:,} documents → {out}")
+        print(f"labelled {done:,} documents → {out}", file=sys.stderr)
+
+
+def _progress_bar():
+    """A transient progress bar on stderr and its ``advance(n)``, or a no-op pair when stderr is not a terminal."""
+    from contextlib import nullcontext
+
+    if not sys.stderr.isatty():
+        return nullcontext(), None
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.completed:,} documents"), TimeElapsedColumn(),
+                   console=_console(stderr=True), transient=True)
+    task = bar.add_task("predict", total=None)
+    return bar, lambda n: bar.advance(task, n)
 
 
 def run(argv: list[str]) -> None:

@@ -18,8 +18,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from tlbench.corpora.files import (_OPENERS, MAX_CHARS, TEXT_COLUMNS, _format_of, _pick_column, decode,
-                                   read_table_chunks)
+from tlbench.corpora.reading import MAX_CHARS, OPENERS, TEXT_COLUMNS, decode, file_format
 from tlbench.errors import DataError
 
 ID_COLUMNS = ("id",)
@@ -31,7 +30,7 @@ Batch = tuple[list[Any], list[str]]
 def input_format(path: Path) -> str:
     """``csv``, ``tsv`` or ``jsonl`` by suffix (as for corpora), otherwise ``lines``."""
     try:
-        fmt = _format_of(path)
+        fmt = file_format(path)
     except DataError:
         return "lines"
     return fmt if fmt in ("csv", "tsv", "jsonl") else "lines"
@@ -77,6 +76,8 @@ def open_input(path: Path, size: int, text_column: str | None = None) -> Iterato
 
 
 def _table_batches(path: Path, fmt: str, size: int, text_column: str | None) -> Iterator[Batch]:
+    from tlbench.corpora.files import _pick_column, read_table_chunks  # pandas: tables only
+
     column = id_column = None
     row = 0
     for frame in read_table_chunks(path, fmt, size):
@@ -98,7 +99,7 @@ def _table_batches(path: Path, fmt: str, size: int, text_column: str | None) -> 
 
 
 def _line_batches(path: Path, size: int) -> Iterator[Batch]:
-    opener = _OPENERS.get(path.suffix.lower(), open)
+    opener = OPENERS.get(path.suffix.lower(), open)
     ids: list[Any] = []
     texts: list[str] = []
     with opener(path, "rb") as f:

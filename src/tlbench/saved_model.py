@@ -45,8 +45,9 @@ def load_model(path: str | Path, device: str = "auto", registry: Any = None) -> 
 
     Raises a TlbenchError whose one-line message says what to do when the directory is not a tlbench model, its
     card format is newer than this tlbench, or the plugin distribution that provides its system is not installed.
-    ``device`` (auto | cpu | cuda[:N] | mps) is handed to systems that can move (``to_device``); others predict
-    where their ``load`` puts them (CPU for the built-ins).
+    ``device`` (auto | cpu | cuda[:N] | mps) is resolved before loading (a device that does not exist here is a
+    ConfigError) and handed to the system's ``to_device`` after ``load`` when it has one (every built-in torch
+    and Keras system does); others predict where their ``load`` puts them (tfidf-lr, word2vec-mean: CPU).
     """
     from tlbench.device import resolve_device
     from tlbench.plugins import get_registry

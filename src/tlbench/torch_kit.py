@@ -24,19 +24,21 @@ from typing import Any
 
 import torch
 
+from tlbench.device import Device
 from tlbench.system import Context
 
 _DTYPES = {"bfloat16": torch.bfloat16, "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
 
 
-def torch_device(ctx: Context, threads: int | None = None) -> torch.device:
-    """``ctx.device`` as a torch.device; on CPU, torch uses ``threads`` (default: the cores this process may run
-    on). torch's thread count is process-wide."""
-    if ctx.device.kind == "cpu":
-        threads = int(threads or ctx.device.cpu_threads)
+def torch_device(where: Context | Device, threads: int | None = None) -> torch.device:
+    """``where`` (a Context's device, or a Device itself, as ``to_device`` gets it) as a torch.device; on CPU,
+    torch uses ``threads`` (default: the cores this process may run on). torch's thread count is process-wide."""
+    device = where if isinstance(where, Device) else where.device
+    if device.kind == "cpu":
+        threads = int(threads or device.cpu_threads)
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
-    return ctx.device.torch()
+    return device.torch()
 
 
 def autocast(device: torch.device, precision: str | None):

@@ -23,8 +23,6 @@ User files (``FileCorpus``, ``open_path``): ``.csv``, ``.tsv``, ``.jsonl``/``.nd
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import lzma
 import os
 import warnings
@@ -38,31 +36,23 @@ import numpy as np
 import pandas as pd
 
 from tlbench.corpora.base import UNLABELED, Corpus, CorpusOptions, Split
+from tlbench.corpora.reading import MAX_BYTES, MAX_CHARS, TEXT_COLUMNS, decode
+from tlbench.corpora.reading import OPENERS as _OPENERS, file_format as _format_of
 from tlbench.errors import DataError
 from tlbench.paths import default_cache_dir
 
-MAX_CHARS = 1_000_000
-#: The most bytes read of one document file: enough for ``MAX_CHARS`` characters of any UTF-8 text.
-MAX_BYTES = 4 * MAX_CHARS
 TEST_FRACTION = 0.2
 SPLIT_SEED = 2019
 
-TEXT_COLUMNS = ("text", "review", "sentence", "content", "document", "body")
 LABEL_COLUMNS = ("label", "sentiment", "class", "category", "target", "polarity", "y")
 UNLABELED_FOLDERS = frozenset({"unsup", "unlabeled", "unlabelled"})
 
 #: How a user sets a corpus option, quoted in errors (README "Corpus options").
 _HOW_TO_SET = "-o target.{option}=NAME or -o source.{option}=NAME, or {option} under [corpora.\"PATH\"] in tlbench.toml"
-_OPENERS = {".bz2": bz2.open, ".gz": gzip.open, ".xz": lzma.open}
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, UnicodeError)
 
 
 # -- shared reading rules ----------------------------------------------------------------------------------
-def decode(raw: bytes, encoding: str = "utf-8") -> str:
-    """Bytes to text under the shared rules: undecodable bytes become U+FFFD, at most ``MAX_CHARS`` kept."""
-    return raw.decode(encoding, errors="replace")[:MAX_CHARS]
-
-
 def read_document(path: Path) -> str:
     """A one-document file (``.txt`` in a label folder) as text under the shared rules, stripped."""
     with path.open("rb") as f:
@@ -215,23 +205,6 @@ def _first_line(exc: BaseException) -> str:
 
 
 # -- user files ---------------------------------------------------------------------------------------------
-def _format_of(path: Path) -> str:
-    if path.is_dir():
-        return "folders"
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in _OPENERS:
-        suffixes = suffixes[:-1]
-    last = suffixes[-1] if suffixes else ""
-    formats = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".txt": "fasttext",
-               ".ft": "fasttext"}
-    if last not in formats:
-        raise DataError(
-            f"{path}: unknown file type {last or '(none)'}; use .csv, .tsv, .jsonl, fastText .txt/.ft "
-            "or a folder with one sub-folder per label"
-        )
-    return formats[last]
-
-
 def read_table(path: Path, fmt: str, **read_csv_args: Any) -> pd.DataFrame:
     """A ``csv``, ``tsv`` or ``jsonl`` file as a frame (CSV cells as strings, empty cells ``""``), decoded under
     the shared rules. An empty, header-only or malformed file (a row with too many fields, an unclosed quote,

@@ -77,3 +77,33 @@ def check_round_trip(system: str, tmp_path: Path, dist: str, **options: Any) -> 
     assert_same_predictions(result)
     assert result.card["system"]["provided_by"]["dist"] == dist
     return result
+
+
+def load_moved(path: Path, device: str = "cpu"):
+    """``load_model(path, device=device)`` in this process, checking that the system's ``to_device`` was called
+    once, after ``load``, with the resolved Device. Returns the SavedModel (tests then check where it predicts)."""
+    from unittest import mock
+
+    from tlbench.device import resolve_device
+    from tlbench.plugins import get_registry
+    from tlbench.saved_model import load_model
+
+    card = json.loads((Path(path) / "model.json").read_text(encoding="utf-8"))
+    kind = type(get_registry().create_system(card["system"]["name"], card["system"].get("options") or {}))
+    original, calls = kind.to_device, []
+
+    def spy(self, where):
+        calls.append(where)
+        return original(self, where)
+
+    with mock.patch.object(kind, "to_device", spy):
+        model = load_model(path, device=device)
+    assert calls == [resolve_device(device)], calls
+    return model
+
+
+def check_moved(result: RoundTrip, path: Path, device: str = "cpu", atol: float = 1e-6):
+    """``load_moved`` then the same predictions as the model loaded in the fresh process; returns the model."""
+    model = load_moved(path, device)
+    np.testing.assert_allclose(model.predict_proba(result.texts), result.after, rtol=0, atol=atol)
+    return model

@@ -30,6 +30,7 @@ from torch.nn import functional as F
 
 from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
+from tlbench.device import Device
 from tlbench.errors import ConfigError, DataError, Incompatible
 from tlbench.system import Context
 from tlbench.text import tokenize
@@ -126,6 +127,15 @@ class ElmoSystem(Configurable):
         self.pretrained_ = Pretrained.load(path)
         self.model_ = self._new_classifier()
         self.model_.load_state_dict(weights)
+        return self
+
+    def to_device(self, device: Device) -> ElmoSystem:
+        """Predict on ``device`` from now on (the biLM and classifier move there; autocast on CUDA)."""
+        if self.model_ is None or self.pretrained_ is None:
+            raise ConfigError("elmo: fit (or load) the system before moving it")
+        self.device_ = torch_device(device, self.options["cpu_threads"])
+        self.pretrained_.bilm.to(self.device_)
+        self.model_.to(self.device_)
         return self
 
     # -- training and prediction -------------------------------------------------------------------------

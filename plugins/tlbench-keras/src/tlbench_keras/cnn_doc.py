@@ -299,6 +299,20 @@ class CnnDocSystem(Configurable):
         self.model_.load_weights(str(path / _WEIGHTS))
         return self
 
+    def to_device(self, device: Device) -> CnnDocSystem:
+        """Predict on ``device`` from now on: Keras places a model's variables when it builds them, so the model
+        is built again inside ``device``'s scope (with its dtype policy) and given the same weights."""
+        model = self._fitted_model()
+        if device == getattr(self, "device_", None):
+            return self
+        table = model.get_layer("embedding").get_weights()[0]
+        self._build(np.zeros(table.shape, dtype=np.float32), device)
+        for layer in model.layers:  # layer by layer, with the trainable flags init_from may have set
+            moved = self.model_.get_layer(layer.name)
+            moved.set_weights(layer.get_weights())
+            moved.trainable = layer.trainable
+        return self
+
     # -- internals ---------------------------------------------------------------------------------------
     def _fitted_model(self):
         model = getattr(self, "model_", None)

@@ -21,6 +21,7 @@ import numpy as np
 
 from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
+from tlbench.device import Device
 from tlbench.errors import ConfigError, DataError
 from tlbench.system import Context
 from tlbench_setfit.body import encode, load_body, quiet
@@ -140,6 +141,15 @@ class SetFitSystem(Configurable):
         (path / "setfit.json").write_text(json.dumps({
             "config": self.get_config(), "labels": list(self.label_names_), "C": self.head_.C,
             "touched": self.touched_}), encoding="utf-8")
+
+    def to_device(self, device: Device) -> SetFitSystem:
+        """Encode texts on ``device`` from now on (the body moves there; the head is NumPy)."""
+        from tlbench.torch_kit import torch_device
+
+        if getattr(self, "body_", None) is None:
+            raise ConfigError(f"{self.name} has not been trained or loaded: nothing to move")
+        self.body_.to(torch_device(device))
+        return self
 
     def load(self, path: Path) -> SetFitSystem:
         from safetensors.numpy import load_file

@@ -18,6 +18,7 @@ import numpy as np
 
 from tlbench.configurable import Configurable
 from tlbench.corpora.base import Split
+from tlbench.device import Device
 from tlbench.errors import ConfigError, DataError, Incompatible
 from tlbench.system import Context
 from tlbench_transformers import batching, features, models
@@ -98,15 +99,15 @@ class BertSystem(Configurable):
 
         self._check_options()
         self.device_ = torch_device(ctx, self.threads)
-        if self.precision == "auto":
-            self.precision_ = ctx.device.mixed_precision
-        elif self.precision == "none":
-            self.precision_ = None
-        else:
-            self.precision_ = {"bf16": "bfloat16", "fp16": "float16"}[self.precision]
+        self.precision_ = self._precision(ctx.device)
         ctx.seed_everything()
         torch.manual_seed(ctx.seed)
         self.cache_ = ctx.cache
+
+    def _precision(self, device: Device) -> str | None:
+        if self.precision == "auto":
+            return device.mixed_precision
+        return None if self.precision == "none" else {"bf16": "bfloat16", "fp16": "float16"}[self.precision]
 
     def _load_tokenizer(self) -> None:
         if getattr(self, "tokenizer_", None) is None:
@@ -295,6 +296,19 @@ class BertSystem(Configurable):
         self.tokenizer_.save_pretrained(path / "model")
         (path / "bert.json").write_text(json.dumps({"label_names": list(self.label_names_),
                                                     "frozen": bool(self.frozen_), "config": self.get_config()}))
+
+    def to_device(self, device: Device) -> BertSystem:
+        """Move the loaded (or fitted) model to ``device`` for prediction; precision follows the ``precision``
+        option there (``auto``: bf16/fp16 on CUDA, float32 elsewhere)."""
+        from tlbench.torch_kit import torch_device
+
+        if getattr(self, "model_", None) is None:
+            raise ConfigError("bert has not been trained or loaded: nothing to move")
+        self.device_ = torch_device(device, self.threads)
+        self.precision_ = self._precision(device)
+        self.model_.to(self.device_)
+        self.fingerprint_ = None  # cached frozen features depend on the precision
+        return self
 
     def load(self, path: Path) -> BertSystem:
         """Restore what ``save`` wrote into this (fresh) system; only safetensors weights are read."""
