@@ -3,10 +3,10 @@
 **Learned** (one cell): after a strategy returns its fitted model, the runner predicts the cell's validation part
 (carved from the labelled fraction; never the test split) and runs a one-sided exact binomial test of the
 validation accuracy against the majority-class rate of that part (H0: the model is no better than always
-predicting the most frequent class). ``learned`` is True when ``p < ALPHA``; False when not and the test had the power to see
-learning (at least ``MIN_POWER`` for a model halfway between the majority rate and perfect, e.g. 75% on balanced
-binary labels); None when it cannot decide: no validation part, one so small that even a perfect score could not
-reach ``ALPHA`` (no power), or a non-significant result with too little power (inconclusive).
+predicting the most frequent class). ``learned`` is True when ``p < ALPHA``; False when not and the test had
+the power to see learning (at least ``MIN_POWER`` for a model halfway between the majority rate and perfect, e.g.
+75% on balanced binary labels); None when it cannot decide: no validation part, one so small that even a perfect
+score could not reach ``ALPHA`` (no power), or a non-significant result with too little power (inconclusive).
 A model that always predicts one class scores the majority rate at best, so it is never "learned".
 
 **Unstable** (one seed of a row): a seed whose validation accuracy lies far below the other seeds of the same
