@@ -19,6 +19,7 @@ least ``MIN_SEEDS`` seeds with a validation accuracy.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -88,11 +89,14 @@ def check_model(model: Any, valid: Any, alpha: float = ALPHA) -> tuple[bool | No
     """Predict ``valid`` (a Split, or None) with a fitted system and run :func:`learning_test` on it."""
     if valid is None or len(valid) == 0:
         return learning_test([], [], alpha)
+    start = time.perf_counter()
     proba = np.asarray(model.predict_proba(list(valid.texts)), dtype=np.float64)
+    seconds = round(time.perf_counter() - start, 3)  # the guard's own cost, outside train/predict seconds
     if proba.ndim != 2 or proba.shape[0] != len(valid):
-        return None, {"n_valid": len(valid), "alpha": alpha,
+        return None, {"n_valid": len(valid), "alpha": alpha, "seconds": seconds,
                       "note": f"the model returned probabilities of shape {proba.shape} on the validation part"}
-    return learning_test(valid.labels, proba.argmax(axis=1), alpha)
+    learned, figures = learning_test(valid.labels, proba.argmax(axis=1), alpha)
+    return learned, {**figures, "seconds": seconds}
 
 
 def unstable_seeds(valid_accuracy: dict[int, float], n_valid: dict[int, int]) -> list[int]:
