@@ -3,10 +3,10 @@
 **Learned** (one cell): after a strategy returns its fitted model, the runner predicts the cell's validation part
 (carved from the labelled fraction; never the test split) and runs a one-sided exact binomial test of the
 validation accuracy against the majority-class rate of that part (H0: the model is no better than always
-predicting the most frequent class). ``learned`` is True when ``p < ALPHA``; False when not and the test had the power to see
-learning (at least ``MIN_POWER`` for a model halfway between the majority rate and perfect, e.g. 75% on balanced
-binary labels); None when it cannot decide: no validation part, one so small that even a perfect score could not
-reach ``ALPHA`` (no power), or a non-significant result with too little power (inconclusive).
+predicting the most frequent class). ``learned`` is True when ``p < ALPHA``; False when not and the test had
+the power to see learning (at least ``MIN_POWER`` for a model halfway between the majority rate and perfect, e.g.
+75% on balanced binary labels); None when it cannot decide: no validation part, one so small that even a perfect
+score could not reach ``ALPHA`` (no power), or a non-significant result with too little power (inconclusive).
 A model that always predicts one class scores the majority rate at best, so it is never "learned".
 
 **Unstable** (one seed of a row): a seed whose validation accuracy lies far below the other seeds of the same
@@ -19,6 +19,7 @@ least ``MIN_SEEDS`` seeds with a validation accuracy.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -88,11 +89,14 @@ def check_model(model: Any, valid: Any, alpha: float = ALPHA) -> tuple[bool | No
     """Predict ``valid`` (a Split, or None) with a fitted system and run :func:`learning_test` on it."""
     if valid is None or len(valid) == 0:
         return learning_test([], [], alpha)
+    start = time.perf_counter()
     proba = np.asarray(model.predict_proba(list(valid.texts)), dtype=np.float64)
+    seconds = round(time.perf_counter() - start, 3)  # the guard's own cost, outside train/predict seconds
     if proba.ndim != 2 or proba.shape[0] != len(valid):
-        return None, {"n_valid": len(valid), "alpha": alpha,
+        return None, {"n_valid": len(valid), "alpha": alpha, "seconds": seconds,
                       "note": f"the model returned probabilities of shape {proba.shape} on the validation part"}
-    return learning_test(valid.labels, proba.argmax(axis=1), alpha)
+    learned, figures = learning_test(valid.labels, proba.argmax(axis=1), alpha)
+    return learned, {**figures, "seconds": seconds}
 
 
 def unstable_seeds(valid_accuracy: dict[int, float], n_valid: dict[int, int]) -> list[int]:

@@ -31,7 +31,8 @@ field                        meaning
                              binomial test, ``tlbench.learning_check``): true | false ("did not learn") | null (not
                              checked: older lines, no validation part, or too few examples to decide)
 ``learning``                 the test's figures: ``valid_accuracy``, ``majority``, ``n_valid``, ``p_value``,
-                             ``alpha``, ``power`` (when not significant), and ``note`` when it could not decide
+                             ``alpha``, ``power`` (when not significant), ``seconds`` (predicting the validation
+                             part), and ``note`` when it could not decide
 ``started_at``, ``finished_at`` ISO 8601 UTC; ``host``
 ============================ ================================================================================
 

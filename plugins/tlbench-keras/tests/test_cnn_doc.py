@@ -250,3 +250,14 @@ def test_records_the_validation_curve(tiny_embedding):
     assert len(c.info["val_accuracy_by_epoch"]) == c.info["epochs_run"] and c.info["patience_epochs"] == 3
     assert c.info["best_val_accuracy"] == pytest.approx(max(c.info["val_accuracy_by_epoch"][:c.info["epochs_run"]]),
                                                         abs=1e-4)
+
+
+def test_convolutions_are_elu_by_default_and_relu_on_request(tiny_embedding):
+    """ReLU convolutions lost most sentence-convolution units in the first epoch, and a run that lost all of them
+    predicted one class for good (docs/glove-cnn.md, "Dead units"); ELU is the default, ReLU an option."""
+    for options, expected in (({}, "elu"), ({"conv_activation": "relu"}, "relu")):
+        system = cnn_doc(tiny_embedding, **options)
+        system.prepare(keyword_split(40, 0), ctx())
+        for name in ("word_conv", "sentence_conv"):
+            assert system.model_.get_layer(name).activation.__name__ == expected
+        assert system.get_config()["conv_activation"] == expected

@@ -10,9 +10,9 @@ did not know.
 
 Training: Adam, early stopping on the validation accuracy of the validation part (carved from the training
 fraction by the sampler; when none is given, ``valid_fraction`` of the training texts is held out here), with a
-patience of at least ``patience`` epochs and ``patience_steps`` optimizer steps; the best epoch's weights restored. Seeds: Python,
-NumPy and the backend (``keras.utils.set_random_seed``). The device comes from ``ctx.device``; mixed precision on
-GPUs.
+patience of at least ``patience`` epochs and ``patience_steps`` optimizer steps; the best epoch's weights
+restored. Seeds: Python, NumPy and the backend (``keras.utils.set_random_seed``). The device comes from
+``ctx.device``; mixed precision on GPUs.
 
 Keras and its backend are imported only when a model is built, so creating a system (to read its config) is cheap.
 """
@@ -47,7 +47,7 @@ class CnnDocSystem(Configurable):
     def __init__(self, embedding: Any, *, max_sentences: int = 10, max_words: int = 30,
                  word_filters: int = 30, word_kernel: int = 5, word_kmax: int = 3, sentence_filters: int = 16,
                  sentence_kernel: int = 5, sentence_kmax: int = 4, hidden: int = 64,
-                 conv_activation: str = "relu", dropout: float = 0.3, gaussian_noise: float = 0.1,
+                 conv_activation: str = "elu", dropout: float = 0.3, gaussian_noise: float = 0.1,
                  train_embedding: bool = True, min_count: int = 1, max_vocab: int | None = None,
                  epochs: int = 30, patience: int = 3, patience_steps: int = 150, min_epochs: int = 0,
                  batch_size: int = 64, learning_rate: float = 3e-3, monitor: str = "val_accuracy",
