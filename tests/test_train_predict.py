@@ -43,6 +43,7 @@ def test_tfidf_lr_round_trip_in_a_fresh_process(tmp_path):
     assert card["label_names"] == ["neg", "pos"] and card["versions"]["tlbench"] == tlbench.__version__
     assert card["corpora"]["target"]["fingerprint"] and card["sample"]["n_valid"] > 0
     assert 0.5 < card["validation"]["accuracy"] <= 1.0
+    assert card["learning"]["n_valid"] == card["sample"]["n_valid"] and card["learned"] in (True, None)
 
 
 def test_train_saves_the_study_cells_model(model_dir, tmp_path):

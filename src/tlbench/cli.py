@@ -427,6 +427,9 @@ def train(
              else "no validation part")
     console.print(f"[green]✓[/] saved {system} ({strategy}, {100 * fraction:g}% of the labels, seed {seed}, "
                   f"{sample['n_train']} training texts) to {out}: {shown}", soft_wrap=True)
+    if card.get("learned") is False:
+        console.print("[yellow]⚠ did not learn:[/] no better than the majority class on its validation part; "
+                      "more labels, another strategy or another system will serve you better", soft_wrap=True)
     console.print(f"next: tlbench predict {out} YOUR_TEXTS.csv --out predictions.csv", soft_wrap=True)
 
 

@@ -71,11 +71,15 @@ def train_model(spec: StudySpec, out: Path, registry: Any = None, listener: Any 
 def _card(env: Any, cell: Any, fitted: Any, info: dict[str, Any], registry: Any) -> dict[str, Any]:
     from tlbench.runner import _clean, _now, environment_versions, metrics
 
+    from tlbench.learning_check import learning_test
+
     spec, valid = env.spec, fitted.valid
     validation = None
+    learned, learning = learning_test([], [])
     if len(valid):
         proba = np.asarray(fitted.model.predict_proba(list(valid.texts)), dtype=np.float64)
         validation = metrics(valid.labels, proba)
+        learned, learning = learning_test(valid.labels, proba.argmax(axis=1))  # the study's guard, same rule
     return {
         "created_at": _now(),
         "system": {"name": cell.system, "options": spec.system_options.get(cell.system, {}),
@@ -89,6 +93,7 @@ def _card(env: Any, cell: Any, fitted: Any, info: dict[str, Any], registry: Any)
                    "max_train": spec.max_train, "max_source": spec.max_source,
                    "n_train": len(fitted.train), "n_valid": len(valid), "cell_key": cell.key},
         "validation": validation,
+        "learned": learned, "learning": learning,
         "cost": {"train_seconds": round(fitted.seconds - fitted.source_seconds, 3),
                  "source_seconds": round(fitted.source_seconds, 3)},
         "device": str(env.device),
