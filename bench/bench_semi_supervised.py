@@ -29,7 +29,7 @@ CORPORA = ("imdb", "rotten-tomatoes", "blitzer:books")
 
 def _corpus(name: str, data_dir: str | None):
     from tlbench.plugins import get_registry
-    from tlbench.runner import open_corpus
+    from tlbench.corpora.resolve import open_corpus
     from tlbench.study import StudySpec
 
     return open_corpus(name, get_registry(), StudySpec(systems=["tfidf-lr"], target=name, data_dir=data_dir))

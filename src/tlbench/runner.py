@@ -23,12 +23,13 @@ import numpy as np
 
 from tlbench import __version__
 from tlbench.cache import ContentCache, content_key
-from tlbench.corpora.base import Corpus, CorpusOptions, Split, default_cache_dir
+from tlbench.corpora.base import Corpus, Split, default_cache_dir
 from tlbench.corpora.check import check_corpus
+from tlbench.corpora.resolve import open_corpus
 from tlbench.device import Device, resolve_device
-from tlbench.errors import DataError, Incompatible, TlbenchError, UnknownComponent
+from tlbench.errors import DataError, Incompatible, TlbenchError
 from tlbench.learning_check import check_model
-from tlbench.registry import Registry, suggest
+from tlbench.registry import Registry
 from tlbench.results import CellResult, ResultStore, encode_labels
 from tlbench.sampler import SAMPLER_VERSION, Sample, nested_fractions, stratified_limit
 from tlbench.study import StudySpec
@@ -54,32 +55,6 @@ class Cell:
 
     def label(self) -> str:
         return f"{self.system} · {self.strategy} · {self.fraction:g} · seed {self.seed}"
-
-
-def open_corpus(name: str, registry: Registry, spec: StudySpec) -> Corpus:
-    """A registered corpus (``imdb``, ``blitzer:books``) or a user's file/folder given as a path."""
-    base, _, arg = name.partition(":")
-    options = CorpusOptions(
-        data_dir=Path(spec.data_dir).expanduser() if spec.data_dir else None,
-        cache_dir=Path(spec.cache_dir).expanduser() if spec.cache_dir else None,
-        arg=arg or None,
-        options=dict(spec.corpus_options.get(name, {})),
-        allow_download=spec.allow_download,
-    )
-    if ("corpus", base) in registry:
-        return registry.get("corpus", base).resolve()(options)
-    path = Path(name).expanduser()
-    if path.exists():
-        from tlbench.corpora.files import open_path
-
-        return open_path(path, options)
-    if "/" in name or path.suffix:
-        raise UnknownComponent(f"corpus file {name} does not exist: check the path (relative paths start from "
-                               f"{Path.cwd()})")
-    raise UnknownComponent(
-        f"unknown corpus {name!r}: {suggest(base, registry.names('corpus'))} "
-        "(or give the path of a csv/tsv/jsonl/fastText file or a folder per label)"
-    )
 
 
 def _limit(split: Split, limit: int | None) -> Split:
