@@ -93,6 +93,9 @@ def resolve_precision(precision: str, device: str) -> str:
     """``auto``: bfloat16 on a CPU whose oneDNN has native bfloat16 (AVX512-BF16/AMX), float32 elsewhere."""
     if precision not in PRECISIONS:
         raise ConfigError(f"precision={precision!r} is not one of {', '.join(PRECISIONS)}: fix -o setfit.precision")
+    if precision in ("bfloat16", "int8") and device != "cpu":
+        raise ConfigError(f"precision={precision} is a CPU inference option: use precision=auto or float32 on "
+                          f"{device}")
     if precision != "auto":
         return precision
     import torch
@@ -111,9 +114,6 @@ def for_inference(body, precision: str):
 
     if precision == "float32":
         return body
-    if str(body.device) != "cpu":
-        raise ConfigError(f"precision={precision} is a CPU inference option: use precision=float32 on "
-                          f"{body.device}")
     if precision == "bfloat16":
         return copy.deepcopy(body).to(torch.bfloat16).eval()
     with quiet():  # int8: weights int8, activations quantized per batch (torch's dynamic quantization)
