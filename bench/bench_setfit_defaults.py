@@ -48,6 +48,11 @@ def _score(system, train, valid, dev, max_length: int, precision: str, seed: int
             "encode_texts_per_s": round(n / seconds, 1)}
 
 
+def _variant(text: str) -> tuple[int, str]:
+    length, precision = text.split(":")
+    return int(length), precision
+
+
 def run_corpus(name: str, args) -> list[dict]:
     from tlbench.sampler import nested_fractions
     from tlbench.system import Context
@@ -71,7 +76,7 @@ def run_corpus(name: str, args) -> list[dict]:
             start = time.perf_counter()
             system.fit(train, valid, Context(seed=seed))
             fit_s = round(time.perf_counter() - start, 1)
-            for max_length, precision in VARIANTS:
+            for max_length, precision in args.variants:
                 rows.append({**base, "system": "setfit", "pairs": pairs, "train_max_length": args.train_max_length,
                              "fit_seconds": fit_s, **_score(system, train, valid, dev, max_length, precision, seed)})
                 print(json.dumps(rows[-1]), flush=True)
@@ -90,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-labelled", type=int, default=1000)
     parser.add_argument("--n-dev", type=int, default=600)
     parser.add_argument("--dev-share", type=float, default=0.2)
+    parser.add_argument("--variants", nargs="+", type=_variant, default=list(VARIANTS),
+                        help="max_length:precision pairs to score the trained body with, e.g. 256:bfloat16")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     rows = []

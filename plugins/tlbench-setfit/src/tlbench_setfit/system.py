@@ -48,7 +48,7 @@ class SetFitSystem(Configurable):
 
     def __init__(self, model: str | None = None, pairs: int = 2000, batch_size: int = 16, max_length: int = 256,
                  train_max_length: int = 128, precision: str = "auto", body_learning_rate: float = 2e-5,
-                 C: float | None = None, C_grid: Sequence[float] = (0.25, 1.0, 4.0, 16.0, 64.0),
+                 C: float | None = None, C_grid: Sequence[float] = (0.0625, 0.25, 1.0, 4.0, 16.0, 64.0),
                  encode_batch_size: int = 64) -> None:
         self.model = model
         self.pairs = pairs
@@ -202,7 +202,7 @@ class SentenceEmbeddingLR(SetFitSystem):
 
     def __init__(self, model: str | None = None, pairs: int = 0, batch_size: int = 16, max_length: int = 256,
                  train_max_length: int = 128, precision: str = "auto", body_learning_rate: float = 2e-5,
-                 C: float | None = None, C_grid: Sequence[float] = (0.25, 1.0, 4.0, 16.0, 64.0),
+                 C: float | None = None, C_grid: Sequence[float] = (0.0625, 0.25, 1.0, 4.0, 16.0, 64.0),
                  encode_batch_size: int = 64) -> None:
         super().__init__(model, pairs, batch_size, max_length, train_max_length, precision, body_learning_rate, C,
                          C_grid, encode_batch_size)
