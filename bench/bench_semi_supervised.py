@@ -136,10 +136,12 @@ GROUPS = {
         for t in CORPORA
     ],
     # setfit (defaults chosen by bench/bench_setfit_defaults.py) and the frozen baseline at 5% IMDB, official test
-    # set (25,000); one seed each, a cell's cost on this CPU being most of a heavy-lock turn
+    # set (25,000); one seed each (a setfit cell costs most of a 20-minute heavy-lock turn on this CPU)
     "setfit": [
         "tlbench compare setfit --config bench/no_source.toml --target imdb --strategy target-only --fractions 0.05 "
         "--seeds 1 --data-dir {d} --device cpu --out tlbench-runs/setfit-imdb",
+    ],
+    "minilm": [
         "tlbench compare minilm-lr --config bench/no_source.toml --target imdb --strategy target-only "
         "--fractions 0.05 --seeds 1 --data-dir {d} --device cpu --out tlbench-runs/minilm-imdb",
     ],

@@ -46,7 +46,7 @@ class SetFitSystem(Configurable):
 
     name = "setfit"
 
-    def __init__(self, model: str | None = None, pairs: int = 2000, batch_size: int = 16, max_length: int = 256,
+    def __init__(self, model: str | None = None, pairs: int = 4000, batch_size: int = 16, max_length: int = 256,
                  train_max_length: int = 128, precision: str = "auto", body_learning_rate: float = 2e-5,
                  C: float | None = None, C_grid: Sequence[float] = (0.0625, 0.25, 1.0, 4.0, 16.0, 64.0),
                  encode_batch_size: int = 64) -> None:
