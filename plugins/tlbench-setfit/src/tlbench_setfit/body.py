@@ -100,7 +100,10 @@ def resolve_precision(precision: str, device: str) -> str:
         return precision
     import torch
 
-    native = device == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    try:  # torch's own probe for oneDNN bfloat16 kernels (what torch.autocast on CPU relies on)
+        native = device == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    except (AttributeError, RuntimeError):  # a torch build without the probe: stay exact
+        native = False
     return "bfloat16" if native else "float32"
 
 
