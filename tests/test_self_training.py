@@ -116,6 +116,10 @@ def test_tfidf_lr_self_training_and_teacher_on_real_reviews(tmp_path):
     assert record["teacher"]["name"] == "tfidf-lr" and 0.5 < record["teacher"]["valid_accuracy"] <= 1.0
     assert [h["added"] for h in record["rounds"]] == [0, 100, 200]
     assert model.predict_proba(["a wonderful film"]).shape == (1, 2)
+    # both prediction speeds measured on the pool in this run, and their ratio
+    assert record["teacher"]["predict_texts_per_s"] > 0 and record["student_predict_texts_per_s"] > 0
+    assert record["speed_ratio"] == pytest.approx(
+        record["student_predict_texts_per_s"] / record["teacher"]["predict_texts_per_s"], rel=0.05, abs=0.1)
 
 
 def test_self_training_runs_in_a_study_without_source(tmp_path, toy_registry):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-TINY = {"max_length": 32, "batch_size": 8, "encode_batch_size": 32}
+TINY = {"max_length": 32, "train_max_length": 32, "batch_size": 8, "encode_batch_size": 32}
 
 
 def make(name: str, **options):

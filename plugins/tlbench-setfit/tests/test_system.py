@@ -73,3 +73,38 @@ def test_console_stays_quiet(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "" and done.stderr.strip() == "", (done.stdout + done.stderr)[-2000:]
+
+
+def test_contrastive_step_reads_train_max_length_then_encoding_max_length(splits, tmp_path):
+    train, valid, _ = splits
+    system = make("setfit", pairs=16, train_max_length=24, max_length=40)
+    seen = []
+    ctx = Context(device=Device("cpu"), workdir=tmp_path, progress=lambda event: seen.append(system.body_.max_seq_length))
+    system.fit(train, valid, ctx)
+    assert seen and set(seen) == {24}  # every contrastive step saw 24 word pieces
+    assert system.body_.max_seq_length == 40  # encoding (head, predictions) at max_length
+
+
+@pytest.mark.parametrize("precision, min_cosine", [("bfloat16", 0.99), ("int8", 0.8)])
+def test_cpu_precisions_encode_close_to_float32_without_touching_the_body(splits, precision, min_cosine):
+    _, _, test = splits
+    texts = list(test.texts)
+    ref = make("minilm-lr", precision="float32")
+    ref._body("cpu")
+    fast = make("minilm-lr", precision=precision)
+    fast._body("cpu")
+    a, b = ref._encode(texts), fast._encode(texts)
+    cosine = np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+    assert cosine.min() > min_cosine and not np.array_equal(a, b)  # the variant really encoded, and closely
+    assert next(fast.body_.parameters()).dtype == next(ref.body_.parameters()).dtype  # the body stays float32
+
+
+def test_unknown_precision_is_one_line_before_training(splits, tmp_path):
+    from tlbench.errors import ConfigError
+
+    train, valid, _ = splits
+    steps = []
+    ctx = Context(device=Device("cpu"), workdir=tmp_path, progress=steps.append)
+    with pytest.raises(ConfigError, match="precision='fp8' is not one of auto, float32, bfloat16, int8"):
+        make("setfit", pairs=16, precision="fp8").fit(train, valid, ctx)
+    assert steps == []

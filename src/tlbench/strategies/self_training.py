@@ -86,9 +86,14 @@ class SelfTraining(BaseStrategy):
             if score is None:
                 break  # no validation part: nothing to choose a round on, so round 0 it is
             if r < rounds and (proba is None or teacher is None):
-                proba = np.asarray((teacher or model).predict_proba(pool))  # a teacher labels the pool once
+                with Stopwatch() as labelling:  # a teacher labels the pool once
+                    proba = np.asarray((teacher or model).predict_proba(pool))
+                if teacher is not None:
+                    record["teacher"]["predict_texts_per_s"] = round(len(pool) / max(labelling.seconds, 1e-9), 1)
         model, _, chosen, chosen_info = best
         ctx.info.update(chosen_info)
+        if teacher is not None and "predict_texts_per_s" in record["teacher"]:
+            record.update(_student_speed(model, pool, record["teacher"]["predict_texts_per_s"]))
         ctx.info["self_training"] = {"rounds": history, "chosen_round": chosen, "pool": len(pool), **record}
         return model
 
@@ -113,6 +118,15 @@ def confident(proba: np.ndarray, n: int, threshold: float, pool: list[str], labe
     """The pool's ``n`` most confident texts (balanced over predicted classes) with their predicted labels."""
     picked = confident_balanced(proba, max(1, n // proba.shape[1]), threshold)
     return Split([pool[i] for i in picked], proba[picked].argmax(axis=1), tuple(label_names))
+
+
+def _student_speed(student: System, pool: list[str], teacher_rate: float) -> dict[str, float]:
+    """The student's prediction speed on the texts the teacher labelled, and its ratio to the teacher's (both
+    measured in this run, so machine load affects them alike)."""
+    with Stopwatch() as clock:
+        student.predict_proba(pool)
+    rate = len(pool) / max(clock.seconds, 1e-9)
+    return {"student_predict_texts_per_s": round(rate, 1), "speed_ratio": round(rate / teacher_rate, 1)}
 
 
 def _standard_error(acc: float, n: int) -> float:

@@ -84,3 +84,40 @@ def encode(body, texts: Sequence[str], batch_size: int) -> np.ndarray:
     with quiet():
         out = body.encode(list(texts), batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True)
     return np.asarray(out, dtype=np.float32)
+
+
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """``auto``: bfloat16 on a CPU whose oneDNN has native bfloat16 (AVX512-BF16/AMX), float32 elsewhere."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision={precision!r} is not one of {', '.join(PRECISIONS)}: fix -o setfit.precision")
+    if precision in ("bfloat16", "int8") and device != "cpu":
+        raise ConfigError(f"precision={precision} is a CPU inference option: use precision=auto or float32 on "
+                          f"{device}")
+    if precision != "auto":
+        return precision
+    import torch
+
+    try:  # torch's own probe for oneDNN bfloat16 kernels (what torch.autocast on CPU relies on)
+        native = device == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    except (AttributeError, RuntimeError):  # a torch build without the probe: stay exact
+        native = False
+    return "bfloat16" if native else "float32"
+
+
+def for_inference(body, precision: str):
+    """``body`` itself (float32) or a copy for CPU inference in bfloat16 or with int8 dynamically quantized Linear
+    layers. The trained float32 body is never changed; the copy only encodes."""
+    import copy
+
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    if precision == "float32":
+        return body
+    if precision == "bfloat16":
+        return copy.deepcopy(body).to(torch.bfloat16).eval()
+    with quiet():  # int8: weights int8, activations quantized per batch (torch's dynamic quantization)
+        return quantize_dynamic(copy.deepcopy(body), {torch.nn.Linear}, dtype=torch.qint8).eval()
