@@ -208,10 +208,10 @@ class _Driver:
             yield from self._task_failed(job, exc)
             return
         if job.kind == "source":
-            receipt = value["receipt"]
             for i, cell in enumerate(self.waiting.pop(job.group, [])):
-                # The first cell pays for the source model, as the first cell that trains it does locally.
-                source = (job.group, job.blob if value["saved"] else None, receipt if i == 0 else None)
+                # The first cell pays for the source model, as the first cell that trains it does locally. A model
+                # that could not be saved is not handed on: each cell then trains it and pays for it itself.
+                source = (job.group, job.blob, value["receipt"] if i == 0 else None) if value["saved"] else None
                 self._submit(_Job("cells", [cell], job.resources, job.group, source=source))
             return
         retry = {r.key: r for r in value if r.status == "failed" and job.attempts <= self.plan.spec.retries}

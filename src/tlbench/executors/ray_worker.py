@@ -102,8 +102,7 @@ def run_cells(spec_data: dict[str, Any], facts: StudyFacts, cells: list[Cell], s
     env = worker_env(spec_data, sink)
     if source is not None:
         key, blob_ref, receipt = source
-        if blob_ref is not None:
-            restore_source(env, key, blob_ref)
+        restore_source(env, key, blob_ref)
         if receipt is not None:
             env.source_models.owe(key, receipt)
     results = []
