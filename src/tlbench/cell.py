@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from tlbench.corpora.base import Split
 from tlbench.errors import Incompatible, TlbenchError
 from tlbench.evaluation import PeakMemory, clean_info, metrics, now, validation_check
 from tlbench.plan import Cell, StudyFacts
 from tlbench.results import CellResult, encode_labels
 from tlbench.sampler import nested_fractions
 from tlbench.source_models import Side, SourceSide
-from tlbench.corpora.base import Split
 from tlbench.study import StudySpec
 from tlbench.study_env import StudyEnv
 from tlbench.system import Stopwatch, System

@@ -18,8 +18,8 @@ a cell needs and whether that model can be saved are in the plan.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tlbench.errors import TlbenchError
 
