@@ -69,7 +69,7 @@ class TestUserFileCorpus(CorpusContract):
         self.path.write_text("\n".join(rows) + "\n")
 
     def make_corpus(self, options: CorpusOptions):
-        from tlbench.corpora.files import open_path
+        from tlbench.corpora.resolve import open_path
 
         return open_path(self.path, options)
 

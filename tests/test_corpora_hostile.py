@@ -16,10 +16,12 @@ from tlbench.corpora import rotten_tomatoes as rt_module
 from tlbench.corpora.amazon import AmazonCorpus
 from tlbench.corpora.base import CorpusOptions
 from tlbench.corpora.blitzer import BlitzerCorpus
-from tlbench.corpora.files import MAX_CHARS, FileCorpus, open_path
 from tlbench.corpora.imdb import ImdbCorpus
+from tlbench.corpora.reading import MAX_CHARS
+from tlbench.corpora.resolve import open_path
 from tlbench.corpora.rotten_tomatoes import RottenTomatoesCorpus
 from tlbench.corpora.tarball import safe_member_name
+from tlbench.corpora.user_files import FileCorpus
 from tlbench.errors import DataError
 
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from tlbench.cli import app
 from tlbench.corpora.base import CorpusOptions, SENTIMENT, Split
 from tlbench.corpora.cache import write_cached
-from tlbench.corpora.files import FileCorpus
+from tlbench.corpora.user_files import FileCorpus
 from tlbench.corpora.fingerprint import content_fingerprint
 from tlbench.entrypoints import EntryPointInfo
 from tlbench.errors import DataError, TlbenchError

@@ -27,6 +27,8 @@ def register_corpora(register) -> None:
     :param register: ``register(name, factory, description="")``. ``factory(options: CorpusOptions) ->
         tlbench.Corpus``. The options carry the data directory, the part of a parameterised name after a colon
         (``blitzer:books`` calls the ``blitzer`` factory with ``options.arg == "books"``) and user options.
+        A path given where a corpus is named opens the corpus whose factory's ``claims(path)`` is true
+        (:meth:`tlbench.Corpus.claims`: by default its ``distribution_names``), with ``options.data_dir`` set to it.
     """
 
 

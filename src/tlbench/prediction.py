@@ -1,7 +1,7 @@
 """``tlbench predict``: stream documents from a file through a saved model, writing labels and probabilities.
 
 Input: ``.csv``, ``.tsv``, ``.jsonl``/``.ndjson`` (optionally ``.gz``/``.bz2``/``.xz``) read with the corpora's
-reading rules and text-column names (:mod:`tlbench.corpora.files`); any other file is plain text, one document per
+reading rules and text-column names (:mod:`tlbench.corpora.reading`); any other file is plain text, one document per
 line (blank lines skipped, a fastText ``__label__X`` prefix dropped). The id of a document is its ``id`` column
 where the table has one, else its row (line) number from 1. Output: CSV (default, also on stdout) or JSONL.
 
@@ -76,14 +76,14 @@ def open_input(path: Path, size: int, text_column: str | None = None) -> Iterato
 
 
 def _table_batches(path: Path, fmt: str, size: int, text_column: str | None) -> Iterator[Batch]:
-    from tlbench.corpora.files import _pick_column, read_table_chunks  # pandas: tables only
+    from tlbench.corpora.tables import pick_column, read_table_chunks  # pandas: tables only
 
     column = id_column = None
     row = 0
     for frame in read_table_chunks(path, fmt, size):
         if column is None:
             try:
-                column = _pick_column(frame, path, text_column, TEXT_COLUMNS, "text_column")
+                column = pick_column(frame, path, text_column, TEXT_COLUMNS, "text_column")
             except DataError as exc:
                 raise DataError(str(exc).replace("set the option text_column", "pass --text-column NAME")
                                 .replace("set text_column", "pass --text-column")) from None

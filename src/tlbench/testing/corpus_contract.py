@@ -60,6 +60,12 @@ class CorpusContract:
         with pytest.raises(DataError):
             corpus.load("no-such-split")
 
+    def test_claims_its_distribution_names_only(self, corpus, tmp_path):
+        """``claims(path)`` is a class method that answers for any path, existing or not, without raising."""
+        cls = type(corpus)
+        assert all(cls.claims(tmp_path / name) is True for name in cls.distribution_names)
+        assert cls.claims(tmp_path / "surely-no-corpus-is-named.like-this") is False
+
     def test_describe_is_json(self, corpus):
         info = corpus.describe()
         assert json.loads(json.dumps(info)) == info and info["name"] == corpus.name
