@@ -100,3 +100,12 @@ def test_progress_prints_plain_lines_where_the_console_is_not_a_terminal():
     lines = [line for line in out.getvalue().splitlines() if line.startswith("  …")]
     # One line at the first report; the second falls inside log_every.
     assert lines == ["  … elmo · target-only · 0.05 · seed 0: pretrain 25/100 loss=6.5"]
+
+
+def test_console_prints_corpus_names_with_colons_as_written():
+    from tlbench.cli_outcome import console
+
+    out = console()
+    with out.capture() as captured:
+        out.print("⚠ rotten-tomatoes → blitzer:books: a single seed per cell")
+    assert "blitzer:books: a single seed" in captured.get()

@@ -166,3 +166,16 @@ def test_unknown_names_and_missing_paths_keep_their_errors(tmp_path):
         open_corpus("no/such.csv", registry, spec(tmp_path))
     with pytest.raises(DataError, match="no such file or folder"):
         open_path(tmp_path / "nope.csv", CorpusOptions(), registry)
+
+
+def test_path_colon_arg_goes_to_the_corpus_that_claims_the_path(tmp_path):
+    registry = load_plugins(allow="core").registry
+    tarball = empty_tarball(tmp_path / "sorted_data_acl.tar.gz")
+    corpus = open_corpus(f"{tarball}:books", registry, spec(tmp_path))
+    assert type(corpus) is BlitzerCorpus and corpus.options.arg == "books" and corpus.options.data_dir == tarball
+    user_csv = tmp_path / "mine.csv"
+    user_csv.write_text("text,label\ngood,pos\nbad,neg\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="takes no ':books' part"):
+        open_corpus(f"{user_csv}:books", registry, spec(tmp_path))
+    with pytest.raises(UnknownComponent, match="does not exist"):
+        open_corpus(f"{tmp_path / 'missing.tar.gz'}:books", registry, spec(tmp_path))

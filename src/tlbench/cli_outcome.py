@@ -15,7 +15,7 @@ def console(stderr: bool = False):
     """A rich console on stdout (or stderr) that does not colour numbers."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, emoji=False)  # "blitzer:books:" is not an emoji
 
 
 def fail(message: str) -> None:
@@ -42,13 +42,14 @@ def exit_status(results, n_cells: int) -> None:
 
 @contextmanager
 def warnings_shown():
-    """Warnings tlbench raises (a damaged results line) as ``warning:`` lines on stderr, each once."""
+    """Warnings tlbench raises (a damaged results line, a plugin that cannot answer) as ``warning:`` lines on
+    stderr, each once."""
     import warnings
 
-    from tlbench.results import CorruptLineWarning
+    from tlbench.errors import TlbenchWarning
 
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CorruptLineWarning)
+        warnings.simplefilter("always", TlbenchWarning)
         try:
             yield
         finally:
@@ -56,7 +57,7 @@ def warnings_shown():
 
             shown = set()
             for w in caught:
-                if not issubclass(w.category, CorruptLineWarning):
+                if not issubclass(w.category, TlbenchWarning):
                     warnings.showwarning(w.message, w.category, w.filename, w.lineno)
                 elif str(w.message) not in shown:
                     shown.add(str(w.message))

@@ -21,3 +21,8 @@ class UnknownComponent(ConfigError):
 
 class Incompatible(ConfigError):
     """A strategy needs a capability the system does not have (the runner skips such pairs and reports them)."""
+
+
+class TlbenchWarning(UserWarning):
+    """Something the user should know that did not stop the command (a damaged results line, a plugin that
+    could not answer); the CLI shows it as one ``warning:`` line."""

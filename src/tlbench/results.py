@@ -55,12 +55,12 @@ from typing import Any
 
 import numpy as np
 
-from tlbench.errors import TlbenchError
+from tlbench.errors import TlbenchError, TlbenchWarning
 
 SCHEMA = 1
 
 
-class CorruptLineWarning(UserWarning):
+class CorruptLineWarning(TlbenchWarning):
     """A line of a results file that is not a record (hand-edited, or two writers without the lock)."""
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

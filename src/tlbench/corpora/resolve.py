@@ -14,13 +14,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from tlbench.corpora.base import Corpus, CorpusOptions
-from tlbench.errors import ConfigError, DataError, UnknownComponent
+from tlbench.errors import ConfigError, DataError, TlbenchWarning, UnknownComponent
 from tlbench.registry import Component, Registry, suggest
 from tlbench.study import StudySpec
 
 
 def open_corpus(name: str, registry: Registry, spec: StudySpec) -> Corpus:
-    """A registered corpus (``imdb``, ``blitzer:books``) or a user's file/folder given as a path."""
+    """A registered corpus (``imdb``, ``blitzer:books``) or a user's file/folder given as a path; ``PATH:arg``
+    passes ``arg`` to the corpus that claims PATH (``sorted_data_acl.tar.gz:books``)."""
     base, _, arg = name.partition(":")
     options = CorpusOptions(
         data_dir=Path(spec.data_dir).expanduser() if spec.data_dir else None,
@@ -34,6 +35,8 @@ def open_corpus(name: str, registry: Registry, spec: StudySpec) -> Corpus:
     path = Path(name).expanduser()
     if path.exists():
         return open_path(path, options, registry)
+    if arg and Path(base).expanduser().exists():  # PATH:arg, e.g. sorted_data_acl.tar.gz:books
+        return open_path(Path(base).expanduser(), options, registry)
     if "/" in name or path.suffix:
         raise UnknownComponent(f"corpus file {name} does not exist: check the path (relative paths start from "
                                f"{Path.cwd()})")
@@ -57,6 +60,9 @@ def open_path(path: str | Path, options: CorpusOptions | None = None, registry: 
     claimant = claimant_of(p, registry)
     if claimant is not None:
         return claimant.resolve()(replace(options, data_dir=p))
+    if options.arg:
+        raise ConfigError(f"{p}:{options.arg}: a user file takes no ':{options.arg}' part (only a corpus such as "
+                          f"blitzer:DOMAIN does); give the path alone")
     from tlbench.corpora.user_files import FileCorpus
 
     return FileCorpus(p, options)
@@ -85,5 +91,5 @@ def _claims(component: Component, path: Path) -> bool:
     except Exception as exc:  # a broken plugin is reported, never fatal: the path may still be a user file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         warnings.warn(f"corpus {component.name} (plugin {component.dist or component.plugin}) cannot say whether "
-                      f"it reads {path}: {first}; passed over", stacklevel=2)
+                      f"it reads {path}: {first}; passed over", TlbenchWarning, stacklevel=2)
         return False
