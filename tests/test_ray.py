@@ -17,9 +17,10 @@ import pytest
 
 from tlbench import hookimpl
 from tlbench.errors import ConfigError, DataError, TlbenchError
-from tlbench.executors import ray_executor
-from tlbench.executors.ray_executor import EXTRA_PLUGINS_ENV, task_resources
-from tlbench.plugins import load_plugins
+from tlbench.executors import ray_executor, ray_worker
+from tlbench.executors.ray_executor import RayExecutor, task_resources
+from tlbench.plan import StudyFacts, StudyPlan
+from tlbench.plugins import EXTRA_ENV as EXTRA_PLUGINS_ENV, extra_plugin_problems, load_plugins
 from tlbench.results import ResultStore
 from tlbench.runner import run_study
 from tlbench.study import StudySpec
@@ -262,12 +263,12 @@ def test_source_files_travel_through_the_object_store(ray_cluster, tmp_path):
     saved.mkdir()
     (saved / "weights.bin").write_bytes(bytes(range(256)))
     (saved / "state.json").write_text('{"vocab": ["good"]}')
-    ref = ray_cluster.put(ray_executor._tar(saved))
+    ref = ray_cluster.put(ray_worker.tar(saved))
 
     class Env:
         cache = ContentCache(tmp_path / "other-node")
 
-    ray_executor._restore_source(Env, "k1", ref)
+    ray_worker.restore_source(Env, "k1", ref)
     restored = Env.cache.get("source-models", "k1")
     assert restored is not None
     assert (restored / "weights.bin").read_bytes() == bytes(range(256))
@@ -278,47 +279,79 @@ def test_without_ray_the_executor_is_refused_with_one_line(monkeypatch, tmp_path
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
     spec = StudySpec(systems=["tfidf-lr"], target="imdb", out=str(tmp_path))
     with pytest.raises(TlbenchError, match=r"pip install 'tlbench\[ray\]'") as info:
-        ray_executor.run_on_ray(spec, [])
+        RayExecutor().run(StudyPlan(spec, [], StudyFacts({}, {}, {})))
     assert "\n" not in str(info.value)
 
 
-class _Wants:
-    name = "wants"
-
-    def __init__(self, **resources):
-        self._resources = resources
-
-    def resources(self):
-        return self._resources
-
-
 def test_task_resources_follow_the_system_and_the_device():
-    assert task_resources(KeywordSystem(), "auto", 0) == {"num_cpus": 1}
-    gpu = _Wants(num_gpus=1)
+    assert task_resources({}, "auto", 0) == {"num_cpus": 1}
+    gpu = {"num_gpus": 1}
     assert task_resources(gpu, "auto", 4) == {"num_cpus": 1, "num_gpus": 1}
     assert task_resources(gpu, "auto", 0) == {"num_cpus": 1}  # no GPU in the cluster: run on CPU
     assert task_resources(gpu, "cpu", 4) == {"num_cpus": 1}
-    assert task_resources(KeywordSystem(), "cuda", 4) == {"num_cpus": 1, "num_gpus": 1}
-    assert task_resources(_Wants(num_cpus=4, memory=2**30), "auto", 0) == {"num_cpus": 4, "memory": 2**30}
-    with pytest.raises(ConfigError, match="gpus"):
-        task_resources(_Wants(gpus=1), "auto", 0)
+    assert task_resources({}, "cuda", 4) == {"num_cpus": 1, "num_gpus": 1}
+    assert task_resources({"num_cpus": 4, "memory": 2**30}, "auto", 0) == {"num_cpus": 4, "memory": 2**30}
+    with pytest.raises(ConfigError, match="wants.resources.. returned unknown key.s. gpus"):
+        task_resources({"gpus": 1}, "auto", 0, "wants")
+
+
+class _Wants(KeywordSystem):
+    """Asks executors for a GPU and cannot be saved."""
+
+    name = "wants"
+    save = None
+
+    def resources(self):
+        return {"num_gpus": 1}
+
+
+def test_the_plan_carries_what_executors_need(registry, parsed_corpora, tmp_path):
+    """Source-model keys, saveability, resources and configs come from planning, once, for every executor."""
+    from tlbench.study_env import StudyEnv
+
+    class Plugin:
+        __name__ = "wants"
+
+        @hookimpl
+        def register_systems(self, register):
+            register("wants", _Wants, description="asks for a GPU (test dummy)")
+
+    spec = _spec(tmp_path, "plan", parsed_corpora, systems=["tfidf-lr", "wants"], fractions=[0.5])
+    env = StudyEnv(spec, load_plugins(extra=[RAY_TEST_PLUGIN, Plugin()]).registry)
+    plan = env.plan()
+    by = {(c.system, c.strategy): c for c in plan}
+    assert by["wants", "target-only"].resources == {"num_gpus": 1} and by["tfidf-lr", "zero-shot"].resources == {}
+    assert by["tfidf-lr", "zero-shot"].saveable and not by["wants", "zero-shot"].saveable
+    assert by["tfidf-lr", "zero-shot"].needs_source_model and not by["tfidf-lr", "target-only"].needs_source_model
+    assert by["tfidf-lr", "zero-shot"].source_key == env.source_model_key("tfidf-lr", 0)
+    assert by["tfidf-lr", "zero-shot"].memo and by["tfidf-lr", "target-only"].memo is None
+    assert by["tfidf-lr", "target-only"].system_config == env.system_config("tfidf-lr")
+    groups = plan.source_groups()
+    assert {k: [c.strategy for c in v] for k, v in groups.items()} == {
+        env.source_model_key("tfidf-lr", 0): ["zero-shot"], env.source_model_key("wants", 0): ["zero-shot", "fine-tune"]}
+    assert by["tfidf-lr", "fine-tune"].skip and not by["tfidf-lr", "fine-tune"].needs_source_model
 
 
 def test_workers_get_absolute_data_and_cache_dirs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     spec = StudySpec(systems=["tfidf-lr"], target="imdb", data_dir="data", cache_dir="~/c", out="out")
-    shipped = ray_executor._with_absolute_dirs(spec.to_dict())
+    shipped = ray_executor.with_absolute_dirs(spec.to_dict())
     assert shipped["data_dir"] == str(tmp_path / "data")
     assert shipped["cache_dir"] == str(Path("~/c").expanduser())
     assert shipped["out"] == "out" and StudySpec.from_dict(shipped).target == "imdb"
 
 
-def test_extra_plugins_must_name_an_importable_object(monkeypatch):
+def test_extra_plugins_must_name_an_importable_object(monkeypatch, tmp_path):
+    """Workers load $TLBENCH_EXTRA_PLUGINS through the normal plugin loading; the driver refuses to start when
+    an entry cannot be loaded, since no worker could load it either."""
     monkeypatch.setenv(EXTRA_PLUGINS_ENV, "no_such_module_xyz:PLUGIN")
-    with pytest.raises(ConfigError, match="importable on every Ray worker"):
-        ray_executor.worker_registry()
+    assert "no_such_module_xyz" in extra_plugin_problems()[0]
+    plan = StudyPlan(StudySpec(systems=["keyword"], target="imdb", out=str(tmp_path)), [], StudyFacts({}, {}, {}))
+    if HAS_RAY:
+        with pytest.raises(ConfigError, match="importable on every Ray worker"):
+            RayExecutor().run(plan)
     monkeypatch.setenv(EXTRA_PLUGINS_ENV, "test_ray")
-    with pytest.raises(ConfigError, match="module:attribute"):
-        ray_executor.worker_registry()
+    assert "module:attribute" in extra_plugin_problems()[0]
     monkeypatch.setenv(EXTRA_PLUGINS_ENV, f"{__name__}:RAY_TEST_PLUGIN")
-    assert ("system", "crash-once") in ray_executor.worker_registry()
+    assert extra_plugin_problems() == []
+    assert ("system", "crash-once") in load_plugins().registry

@@ -119,3 +119,28 @@ def test_sigkill_halfway_then_rerun_recomputes_nothing(tmp_path):
     keys = [r["key"] for r in records]
     assert len(set(keys)) == 18 == len(keys), "a completed cell was computed twice or one is missing"
     assert keys[: len(before)] == [r["key"] for r in before]
+
+
+def test_an_unknown_executor_is_refused_before_anything_runs(tmp_path, toy_registry):
+    from tlbench.errors import TlbenchError
+
+    from tlbench.results import ResultStore
+
+    study = spec(tmp_path)
+    with pytest.raises(TlbenchError, match="unknown executor 'slurm': use local or ray"):
+        run_study(study, toy_registry, executor="slurm")
+    assert ResultStore(study.results_path).read() == []
+
+
+def test_local_executor_runs_the_plan_it_is_given(tmp_path, toy_registry):
+    """Executor.run(plan): the cells of the plan, in plan order, one result each; it plans nothing itself."""
+    from tlbench.executors.local import LocalExecutor
+
+    env = StudyEnv(spec(tmp_path), toy_registry)
+    plan = env.plan()
+    events: list = []
+    part = plan.without({plan.cells[0].key})
+    results = list(LocalExecutor(env, events.append).run(part))
+    assert [r.key for r in results] == [c.key for c in part.cells] and len(results) == len(plan) - 1
+    assert [e["cell"].key for e in events if e["type"] == "cell_start"] == [c.key for c in part.cells]
+    assert all(r.corpora == plan.facts.corpora and r.test_set == plan.facts.test_set for r in results if r.ok)

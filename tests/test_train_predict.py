@@ -56,6 +56,9 @@ def test_train_saves_the_study_cells_model(model_dir, tmp_path):
                 if line.startswith("{") and json.loads(line)["fraction"] == 0.5 and json.loads(line)["seed"] == 1)
     card = json.loads((model_dir / "model.json").read_text())
     assert (card["sample"]["n_train"], card["sample"]["n_valid"]) == (cell["n_train"], cell["n_valid"])
+    # One guard (tlbench.evaluation.validation_check) for both: the same verdict and figures, timing aside.
+    timeless = [{k: v for k, v in figures.items() if k != "seconds"} for figures in (card["learning"], cell["learning"])]
+    assert card["learned"] == cell["learned"] and timeless[0] == timeless[1]
     assert card["system"]["config"] == cell["system_config"]
     from tlbench.runner import StudyEnv
     from tlbench.plugins import get_registry

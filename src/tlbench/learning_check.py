@@ -19,7 +19,6 @@ least ``MIN_SEEDS`` seeds with a validation accuracy.
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -85,18 +84,20 @@ def _power(n: int, majority: float, alpha: float) -> float:
     return float(binom.sf(needed - 1, n, majority + (1 - majority) / 2))
 
 
-def check_model(model: Any, valid: Any, alpha: float = ALPHA) -> tuple[bool | None, dict[str, Any]]:
-    """Predict ``valid`` (a Split, or None) with a fitted system and run :func:`learning_test` on it."""
+def check_model(valid: Any, proba: Any, alpha: float = ALPHA,
+                seconds: float | None = None) -> tuple[bool | None, dict[str, Any]]:
+    """The guard on a fitted model's validation part: ``valid`` (a Split, or None) and the probabilities the model
+    gave for it (computed once by the caller, see :func:`tlbench.evaluation.validation_check`); ``seconds``, the
+    time that prediction took, is added to the figures."""
+    extra = {} if seconds is None else {"seconds": seconds}
     if valid is None or len(valid) == 0:
         return learning_test([], [], alpha)
-    start = time.perf_counter()
-    proba = np.asarray(model.predict_proba(list(valid.texts)), dtype=np.float64)
-    seconds = round(time.perf_counter() - start, 3)  # the guard's own cost, outside train/predict seconds
+    proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2 or proba.shape[0] != len(valid):
-        return None, {"n_valid": len(valid), "alpha": alpha, "seconds": seconds,
+        return None, {"n_valid": len(valid), "alpha": alpha, **extra,
                       "note": f"the model returned probabilities of shape {proba.shape} on the validation part"}
     learned, figures = learning_test(valid.labels, proba.argmax(axis=1), alpha)
-    return learned, {**figures, "seconds": seconds}
+    return learned, {**figures, **extra}
 
 
 def unstable_seeds(valid_accuracy: dict[int, float], n_valid: dict[int, int]) -> list[int]:

@@ -111,6 +111,8 @@ def _extra_objects(extra: list[Any] | None, infos: list[PluginInfo]) -> list[Any
     for ref in filter(None, (r.strip() for r in os.environ.get(EXTRA_ENV, "").split(","))):
         try:
             module, _, attr = ref.partition(":")
+            if not module or not attr:
+                raise ValueError("not 'module:attribute'")
             obj: Any = importlib.import_module(module)
             for part in filter(None, attr.split(".")):
                 obj = getattr(obj, part)
@@ -120,6 +122,14 @@ def _extra_objects(extra: list[Any] | None, infos: list[PluginInfo]) -> list[Any
             info.fail(f"{EXTRA_ENV} entry cannot be loaded: {_one_line(exc)}")
             infos.append(info)
     return objects
+
+
+def extra_plugin_problems() -> list[str]:
+    """One line per ``$TLBENCH_EXTRA_PLUGINS`` entry that cannot be loaded in this process (the Ray executor
+    refuses to start on any: its workers load the same entries)."""
+    infos: list[PluginInfo] = []
+    _extra_objects(None, infos)
+    return [f"{info.name}: {info.error}" for info in infos]
 
 
 def _check_hooks(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> None:

@@ -1,6 +1,6 @@
 """``tlbench train``: fit one study cell's model on the user's labels and save it with its model card.
 
-The model is trained by the runner's own code path (:meth:`tlbench.runner.StudyEnv.fit_cell`): the same nested
+The model is trained by the study's own code path (:func:`tlbench.cell.fit_cell`): the same plan, the same nested
 sampler, the validation part carved from the labelled fraction, the same strategy code and device choice. So
 ``tlbench train bert --target T --fraction F --seed S`` gives the model of the study cell (bert, F, S).
 """
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from tlbench.errors import ConfigError
 from tlbench.model_card import CARD, MODEL, provenance, write_card
@@ -44,8 +43,9 @@ def train_model(spec: StudySpec, out: Path, registry: Any = None, listener: Any 
 
     ``out`` ends up holding ``model.json`` and ``model/``; it is replaced only once the new model is saved.
     """
+    from tlbench.cell import fit_cell
     from tlbench.plugins import get_registry
-    from tlbench.runner import StudyEnv
+    from tlbench.study_env import StudyEnv
 
     out = Path(out)
     check_out_dir(out)
@@ -56,32 +56,25 @@ def train_model(spec: StudySpec, out: Path, registry: Any = None, listener: Any 
     (cell,) = env.plan()
     if cell.skip:
         raise ConfigError(f"cannot train {cell.label()}: {cell.skip}")
-    system = env.new_system(cell.system)
-    if not (callable(getattr(system, "save", None)) and callable(getattr(system, "load", None))):
+    if not cell.saveable:
         raise ConfigError(f"system {cell.system} cannot be saved (it has no save/load): pick another system")
     info: dict[str, Any] = {}
     if listener is not None:
         listener({"type": "cell_start", "cell": cell})
-    fitted = env.fit_cell(cell, info)
+    fitted = fit_cell(env, cell, info)
     card = _card(env, cell, fitted, info, registry)
     _save(fitted.model, card, out)
     return Trained(fitted.model, card, env)
 
 
 def _card(env: Any, cell: Any, fitted: Any, info: dict[str, Any], registry: Any) -> dict[str, Any]:
-    from tlbench.runner import _clean, _now, environment_versions, metrics
-
-    from tlbench.learning_check import learning_test
+    from tlbench.evaluation import clean_info, environment_versions, now, validation_check
 
     spec, valid = env.spec, fitted.valid
-    validation = None
-    learned, learning = learning_test([], [])
-    if len(valid):
-        proba = np.asarray(fitted.model.predict_proba(list(valid.texts)), dtype=np.float64)
-        validation = metrics(valid.labels, proba)
-        learned, learning = learning_test(valid.labels, proba.argmax(axis=1))  # the study's guard, same rule
+    guard = validation_check(fitted.model, valid)  # the study's guard on the study's validation part
+    validation, learned, learning = guard.metrics(valid), guard.learned, guard.learning
     return {
-        "created_at": _now(),
+        "created_at": now(),
         "system": {"name": cell.system, "options": spec.system_options.get(cell.system, {}),
                    "config": env.system_config(cell.system), **provenance(registry, cell.system)},
         "strategy": {"name": cell.strategy, "options": spec.strategy_options.get(cell.strategy, {}),
@@ -98,7 +91,7 @@ def _card(env: Any, cell: Any, fitted: Any, info: dict[str, Any], registry: Any)
                  "source_seconds": round(fitted.source_seconds, 3)},
         "device": str(env.device),
         "versions": environment_versions(registry),
-        "info": _clean(info),
+        "info": clean_info(info),
     }
 
 
