@@ -38,6 +38,7 @@ quiet_frameworks()  # TensorFlow reads its log level once, when Keras first impo
 
 _WEIGHTS = "model.weights.h5"
 _STATE = "state.json"
+_DEFAULT_EPOCHS = 30  # the epoch cap when ``epochs`` is not set and ``cap_steps`` asks for fewer
 
 
 class CnnDocSystem(Configurable):
@@ -49,7 +50,8 @@ class CnnDocSystem(Configurable):
                  sentence_kernel: int = 5, sentence_kmax: int = 4, hidden: int = 64,
                  conv_activation: str = "elu", dropout: float = 0.3, gaussian_noise: float = 0.1,
                  train_embedding: bool = True, min_count: int = 1, max_vocab: int | None = None,
-                 epochs: int = 30, patience: int = 3, patience_steps: int = 150, min_epochs: int = 0,
+                 epochs: int | None = None, cap_steps: int = 600, patience: int = 3, patience_steps: int = 150,
+                 min_epochs: int = 0,
                  batch_size: int = 64, learning_rate: float = 3e-3, monitor: str = "val_accuracy",
                  valid_fraction: float = 0.1,
                  jit_compile: bool | str = False) -> None:
@@ -66,7 +68,12 @@ class CnnDocSystem(Configurable):
         self.conv_activation, self.dropout, self.gaussian_noise = conv_activation, float(dropout), float(gaussian_noise)
         self.train_embedding = bool(train_embedding)
         self.min_count, self.max_vocab = int(min_count), (int(max_vocab) if max_vocab else None)
-        self.epochs, self.patience, self.batch_size = int(epochs), int(patience), int(batch_size)
+        self.patience, self.batch_size = int(patience), int(batch_size)
+        # The epoch cap: ``epochs`` when given; by default 30 epochs or enough for ``cap_steps`` optimizer steps,
+        # whichever is more. At 360 training texts an epoch is 6 steps, and 30 epochs (180 steps) stopped every
+        # run while it was still learning (docs/glove-cnn.md, "Tiny budgets").
+        self.epochs = int(epochs) if epochs is not None else None
+        self.cap_steps = int(cap_steps)
         # Patience is also counted in optimizer steps: at 5% of IMDB an epoch is 18 steps and a run may sit on the
         # initial 50% plateau for ~100 of them (docs/glove-cnn.md), so stopping after 3 epochs stopped it there.
         self.patience_steps = int(patience_steps)
@@ -86,8 +93,10 @@ class CnnDocSystem(Configurable):
             raise ConfigError(f"cnn-doc: word_kmax ({self.word_kmax}) must be <= max_words ({self.max_words}) and "
                               f"sentence_kmax ({self.sentence_kmax}) <= max_sentences ({self.max_sentences})")
         if min(self.max_sentences, self.max_words, self.word_filters, self.sentence_filters, self.hidden,
-               self.epochs, self.batch_size, self.min_count) < 1:
+               self.epochs or 1, self.batch_size, self.min_count) < 1:
             raise ConfigError("cnn-doc: sizes, epochs, batch_size and min_count must be >= 1")
+        if min(self.cap_steps, self.patience, self.patience_steps, self.min_epochs) < 0:
+            raise ConfigError("cnn-doc: cap_steps, patience, patience_steps and min_epochs must be >= 0")
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ConfigError(f"cnn-doc: monitor must be val_loss or val_accuracy, not {self.monitor!r}")
         if not 0 <= self.dropout < 1 or not 0 <= self.valid_fraction < 1:
@@ -177,20 +186,21 @@ class CnnDocSystem(Configurable):
             raise DataError(f"cnn-doc training labels must be 0..{len(self.label_names_) - 1}; got unlabeled or "
                             f"out-of-range labels")
         ctx.info.update(DocumentShaper.token_stats(x))
-        model = self.model_
+        model, epochs = self.model_, self._epoch_cap(len(x))
         with device_scope(ctx.device):
             model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                           jit_compile=self.jit_compile)
             stopper = keras.callbacks.EarlyStopping(monitor=self.monitor, patience=self._patience(len(x)),
                                                     restore_best_weights=True, start_from_epoch=self.min_epochs)
-            history = model.fit(x, y, validation_data=(xv, yv) if len(xv) else None, epochs=self.epochs,
+            history = model.fit(x, y, validation_data=(xv, yv) if len(xv) else None, epochs=epochs,
                                 batch_size=self.batch_size, shuffle=True, verbose=0,
-                                callbacks=[stopper, EpochReporter(ctx, self.epochs)] if len(xv)
-                                else [EpochReporter(ctx, self.epochs)])
+                                callbacks=[stopper, EpochReporter(ctx, epochs)] if len(xv)
+                                else [EpochReporter(ctx, epochs)])
         val_loss = history.history.get("val_loss", [])
         ctx.info["epochs_run"] = len(history.history.get("loss", []))
         ctx.info["patience_epochs"] = self._patience(len(x))
+        ctx.info["epoch_cap"] = epochs
         if val_loss:
             # The epoch whose weights the model keeps (the last one when stopping never started monitoring).
             best = int(stopper.best_epoch) if stopper.best_weights is not None else len(val_loss) - 1
@@ -201,8 +211,16 @@ class CnnDocSystem(Configurable):
 
     def _patience(self, n_train: int) -> int:
         """Epochs without improvement before stopping: ``patience``, or more when an epoch has few steps."""
-        steps_per_epoch = max(1, -(-n_train // self.batch_size))
-        return max(self.patience, -(-self.patience_steps // steps_per_epoch))
+        return max(self.patience, -(-self.patience_steps // self._steps_per_epoch(n_train)))
+
+    def _epoch_cap(self, n_train: int) -> int:
+        """Epochs at most: ``epochs`` when set, else 30 or enough epochs for ``cap_steps`` optimizer steps."""
+        if self.epochs is not None:
+            return self.epochs
+        return max(_DEFAULT_EPOCHS, -(-self.cap_steps // self._steps_per_epoch(n_train)))
+
+    def _steps_per_epoch(self, n_train: int) -> int:
+        return max(1, -(-n_train // self.batch_size))
 
     def _hold_out(self, x: np.ndarray, y: np.ndarray, seed: int):
         n_valid = int(round(len(x) * self.valid_fraction))
