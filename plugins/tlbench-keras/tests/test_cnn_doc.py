@@ -244,6 +244,21 @@ def test_patience_counts_optimizer_steps_so_small_budgets_get_past_the_plateau(t
         cnn_doc(tiny_embedding, monitor="accuracy")
 
 
+def test_epoch_cap_counts_optimizer_steps_unless_epochs_is_set(tiny_embedding):
+    """360 training texts are 6 steps an epoch: the default cap gives them 600 steps (100 epochs) instead of 30
+    epochs (docs/glove-cnn.md, "Tiny budgets"); large budgets keep 30, and an explicit ``epochs`` is the cap."""
+    system = cnn_doc(tiny_embedding)
+    assert system.epochs is None and system._epoch_cap(360) == 100 and system._epoch_cap(22500) == 30
+    assert cnn_doc(tiny_embedding, cap_steps=0)._epoch_cap(360) == 30
+    assert cnn_doc(tiny_embedding, epochs=2)._epoch_cap(360) == 2
+    with pytest.raises(ConfigError, match="cap_steps"):
+        cnn_doc(tiny_embedding, cap_steps=-1)
+    c = ctx()
+    cnn_doc(tiny_embedding, batch_size=20, cap_steps=8, patience_steps=0).fit(keyword_split(40, 0),
+                                                                             keyword_split(10, 1), c)
+    assert c.info["epoch_cap"] == 30  # 8 steps at 2 an epoch is 4 epochs, fewer than the 30-epoch floor
+
+
 def test_records_the_validation_curve(tiny_embedding):
     c = ctx()
     cnn_doc(tiny_embedding, epochs=3, patience_steps=0).fit(keyword_split(40, 0), keyword_split(20, 1), c)
