@@ -53,7 +53,7 @@ class CnnDocSystem(Configurable):
                  epochs: int | None = None, cap_steps: int = 600, patience: int = 3, patience_steps: int = 150,
                  min_epochs: int = 0,
                  batch_size: int = 64, learning_rate: float = 3e-3, monitor: str = "val_accuracy",
-                 valid_fraction: float = 0.1,
+                 select_window: int = 1, valid_fraction: float = 0.1,
                  jit_compile: bool | str = False) -> None:
         if embedding is None or not hasattr(embedding, "lookup") or not hasattr(embedding, "dim"):
             raise ConfigError("cnn-doc needs a static embedding (with lookup and dim): compose it as "
@@ -84,6 +84,9 @@ class CnnDocSystem(Configurable):
         # What early stopping watches and restores the best of: "val_accuracy" (default) or "val_loss". The loss is
         # lowest at epoch 1 when a small run's later epochs grow confident, which restored near-chance weights.
         self.monitor = str(monitor)
+        # Epochs whose mean ``monitor`` scores a stretch of training for early stopping: with 40 validation texts
+        # one epoch's accuracy is partly luck (docs/glove-cnn.md, "Tiny budgets"). 1: the single epoch.
+        self.select_window = int(select_window)
         # XLA compilation costs more than it saves for a model this small on CPU; "auto" lets Keras decide.
         self.jit_compile = jit_compile
         self._check_options()
@@ -95,8 +98,9 @@ class CnnDocSystem(Configurable):
         if min(self.max_sentences, self.max_words, self.word_filters, self.sentence_filters, self.hidden,
                self.epochs or 1, self.batch_size, self.min_count) < 1:
             raise ConfigError("cnn-doc: sizes, epochs, batch_size and min_count must be >= 1")
-        if min(self.cap_steps, self.patience, self.patience_steps, self.min_epochs) < 0:
-            raise ConfigError("cnn-doc: cap_steps, patience, patience_steps and min_epochs must be >= 0")
+        if min(self.cap_steps, self.patience, self.patience_steps, self.min_epochs) < 0 or self.select_window < 1:
+            raise ConfigError("cnn-doc: cap_steps, patience, patience_steps and min_epochs must be >= 0 and "
+                              "select_window >= 1")
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ConfigError(f"cnn-doc: monitor must be val_loss or val_accuracy, not {self.monitor!r}")
         if not 0 <= self.dropout < 1 or not 0 <= self.valid_fraction < 1:
@@ -166,6 +170,7 @@ class CnnDocSystem(Configurable):
 
         from tlbench_keras.device_scope import device_scope
         from tlbench_keras.progress import EpochReporter
+        from tlbench_keras.stopping import WindowedEarlyStopping
 
         if not hasattr(self, "model_"):
             self.prepare(train, ctx)
@@ -191,8 +196,8 @@ class CnnDocSystem(Configurable):
             model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                           jit_compile=self.jit_compile)
-            stopper = keras.callbacks.EarlyStopping(monitor=self.monitor, patience=self._patience(len(x)),
-                                                    restore_best_weights=True, start_from_epoch=self.min_epochs)
+            stopper = WindowedEarlyStopping(self.monitor, patience=self._patience(len(x)), window=self.select_window,
+                                            start_from_epoch=self.min_epochs)
             history = model.fit(x, y, validation_data=(xv, yv) if len(xv) else None, epochs=epochs,
                                 batch_size=self.batch_size, shuffle=True, verbose=0,
                                 callbacks=[stopper, EpochReporter(ctx, epochs)] if len(xv)
@@ -203,7 +208,7 @@ class CnnDocSystem(Configurable):
         ctx.info["epoch_cap"] = epochs
         if val_loss:
             # The epoch whose weights the model keeps (the last one when stopping never started monitoring).
-            best = int(stopper.best_epoch) if stopper.best_weights is not None else len(val_loss) - 1
+            best = int(stopper.best_epoch) if stopper.best_epoch is not None else len(val_loss) - 1
             ctx.info["best_epoch"] = best + 1
             ctx.info["best_val_accuracy"] = float(history.history["val_accuracy"][best])
             ctx.info["val_accuracy_by_epoch"] = [round(float(a), 4) for a in history.history["val_accuracy"]]
