@@ -51,7 +51,7 @@ class CnnDocSystem(Configurable):
                  conv_activation: str = "elu", dropout: float = 0.3, gaussian_noise: float = 0.1,
                  train_embedding: bool = True, min_count: int = 1, max_vocab: int | None = None,
                  epochs: int | None = None, cap_steps: int = 600, patience: int = 3, patience_steps: int = 150,
-                 min_epochs: int = 0,
+                 min_epochs: int = 0, min_steps: int = 150,
                  batch_size: int = 64, learning_rate: float = 3e-3, monitor: str = "val_accuracy",
                  select_window: int = 1, valid_fraction: float = 0.1,
                  jit_compile: bool | str = False) -> None:
@@ -80,6 +80,10 @@ class CnnDocSystem(Configurable):
         # Epochs before early stopping starts watching (Keras' start_from_epoch): the best weights are then chosen
         # among later epochs only, so keep it 0 unless runs stop on an initial plateau.
         self.min_epochs = int(min_epochs)
+        # ... and not before ``min_steps`` optimizer steps: with 40 validation texts a lucky epoch on the initial
+        # plateau was kept over the better later ones (docs/glove-cnn.md, "Tiny budgets"); at 1,000+ training
+        # texts 150 steps are at most 9 epochs, at 100% of IMDB less than one.
+        self.min_steps = int(min_steps)
         self.learning_rate, self.valid_fraction = float(learning_rate), float(valid_fraction)
         # What early stopping watches and restores the best of: "val_accuracy" (default) or "val_loss". The loss is
         # lowest at epoch 1 when a small run's later epochs grow confident, which restored near-chance weights.
@@ -98,9 +102,10 @@ class CnnDocSystem(Configurable):
         if min(self.max_sentences, self.max_words, self.word_filters, self.sentence_filters, self.hidden,
                self.epochs or 1, self.batch_size, self.min_count) < 1:
             raise ConfigError("cnn-doc: sizes, epochs, batch_size and min_count must be >= 1")
-        if min(self.cap_steps, self.patience, self.patience_steps, self.min_epochs) < 0 or self.select_window < 1:
-            raise ConfigError("cnn-doc: cap_steps, patience, patience_steps and min_epochs must be >= 0 and "
-                              "select_window >= 1")
+        if (min(self.cap_steps, self.patience, self.patience_steps, self.min_epochs, self.min_steps) < 0
+                or self.select_window < 1):
+            raise ConfigError("cnn-doc: cap_steps, patience, patience_steps, min_epochs and min_steps must be >= 0 "
+                              "and select_window >= 1")
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ConfigError(f"cnn-doc: monitor must be val_loss or val_accuracy, not {self.monitor!r}")
         if not 0 <= self.dropout < 1 or not 0 <= self.valid_fraction < 1:
@@ -197,7 +202,7 @@ class CnnDocSystem(Configurable):
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                           jit_compile=self.jit_compile)
             stopper = WindowedEarlyStopping(self.monitor, patience=self._patience(len(x)), window=self.select_window,
-                                            start_from_epoch=self.min_epochs)
+                                            start_from_epoch=self._first_scored_epoch(len(x)))
             history = model.fit(x, y, validation_data=(xv, yv) if len(xv) else None, epochs=epochs,
                                 batch_size=self.batch_size, shuffle=True, verbose=0,
                                 callbacks=[stopper, EpochReporter(ctx, epochs)] if len(xv)
@@ -223,6 +228,13 @@ class CnnDocSystem(Configurable):
         if self.epochs is not None:
             return self.epochs
         return max(_DEFAULT_EPOCHS, -(-self.cap_steps // self._steps_per_epoch(n_train)))
+
+    def _first_scored_epoch(self, n_train: int) -> int:
+        """0-based index of the first epoch early stopping scores: ``min_epochs``, or later until ``min_steps`` —
+        unless the network started from trained weights (``init_from``), which have no initial plateau."""
+        if getattr(self, "warm_started_", False):
+            return self.min_epochs
+        return max(self.min_epochs, self.min_steps // self._steps_per_epoch(n_train))
 
     def _steps_per_epoch(self, n_train: int) -> int:
         return max(1, -(-n_train // self.batch_size))
@@ -290,6 +302,7 @@ class CnnDocSystem(Configurable):
             copied += len(weights)
         for name in ("word_conv", "sentence_conv"):
             model.get_layer(name).trainable = not freeze_encoder
+        self.warm_started_ = True
         return copied
 
     def save(self, path: Path) -> None:
