@@ -23,16 +23,21 @@ Curve = Sequence[dict]
 
 
 def replay(curve: Curve, steps_per_epoch: int, *, monitor: str = "val_accuracy", window: int = 1,
-           patience: int = 3, patience_steps: int = 150, epochs: int = 30, cap_steps: int = 0) -> tuple[int, int]:
+           patience: int = 3, patience_steps: int = 150, epochs: int = 30, cap_steps: int = 0,
+           start_steps: int = 0) -> tuple[int, int]:
     """(kept epoch index, epochs run) for a rule: watch ``monitor`` (averaged over the last ``window`` epochs),
     stop after max(patience, patience_steps in epochs) epochs without a strict improvement or at the cap
-    (max(epochs, cap_steps in epochs)), keep the epoch that ended the best window (ties: the earlier)."""
+    (max(epochs, cap_steps in epochs)), keep the epoch that ended the best window (ties: the earlier); epochs
+    before ``start_steps`` optimizer steps are neither scored nor kept (Keras' ``start_from_epoch``)."""
     sign = -1.0 if monitor == "val_loss" else 1.0
     wait_for = max(patience, -(-patience_steps // steps_per_epoch))
     cap = min(len(curve), max(epochs, -(-cap_steps // steps_per_epoch)))
-    best, best_at, run = None, 0, 0
+    start = min(cap - 1, start_steps // steps_per_epoch)
+    best, best_at, run = None, start, 0
     for e in range(cap):
         run = e + 1
+        if e < start:
+            continue
         recent = curve[max(0, e - window + 1): e + 1]
         score = sign * statistics.fmean(r[monitor] for r in recent)
         if best is None or score > best:
@@ -51,6 +56,9 @@ RULES: dict[str, Callable[[Curve, int], tuple[int, int]]] = {
     "acc mean of 3 epochs, patience 300 steps, cap 900": lambda c, s: replay(c, s, window=3, patience_steps=300,
                                                                              cap_steps=900),
     "acc mean of 3 epochs, cap 30 epochs": lambda c, s: replay(c, s, window=3),
+    "acc from 150 steps on, cap 600 steps": lambda c, s: replay(c, s, cap_steps=600, start_steps=150),
+    "acc from 300 steps on, cap 600 steps": lambda c, s: replay(c, s, cap_steps=600, start_steps=300),
+    "acc mean of 3 from 300 steps on, cap 600": lambda c, s: replay(c, s, window=3, cap_steps=600, start_steps=300),
     "last epoch of 600 steps (no selection)": lambda c, s: (min(len(c), -(-600 // s)) - 1,
                                                              min(len(c), -(-600 // s))),
     "oracle: best held-out epoch (not a rule)": lambda c, s: (max(range(len(c)), key=lambda e: c[e]["held_out"]),
