@@ -191,8 +191,8 @@ def dev(args: argparse.Namespace) -> list[dict]:
                                 "n_train": len(train), "n_valid": len(valid), "n_held_out": len(held_out),
                                 "options": options, "seed": seed, "dev_accuracy": round(accuracy, 4),
                                 "seconds": round(time.perf_counter() - start, 1),
-                                **{k: ctx.info.get(k) for k in ("epochs_run", "epoch_cap", "best_epoch", "best_val_accuracy",
-                                                              "val_accuracy_by_epoch")}})
+                                **{k: ctx.info.get(k) for k in ("epochs_run", "epoch_cap", "best_epoch",
+                                                              "best_val_accuracy", "val_accuracy_by_epoch")}})
                 print(json.dumps(records[-1]), flush=True)
     by_config: dict[str, list[float]] = defaultdict(list)
     for r in records:

@@ -12,8 +12,9 @@ Training: Adam, early stopping on the validation accuracy of the validation part
 fraction by the sampler; when none is given, ``valid_fraction`` of the training texts is held out here), with a
 patience of at least ``patience`` epochs and ``patience_steps`` optimizer steps; epochs inside the first
 ``min_steps`` steps are not scored (unless the weights came from a trained model); the best epoch's weights
-restored. At most ``epochs`` epochs, by default 30 or ``cap_steps`` optimizer steps, whichever is more. Seeds: Python, NumPy and the backend (``keras.utils.set_random_seed``). The device comes from
-``ctx.device``; mixed precision on GPUs.
+restored. At most ``epochs`` epochs, by default 30 or ``cap_steps`` optimizer steps, whichever is more.
+Seeds: Python, NumPy and the backend (``keras.utils.set_random_seed``). The device comes from ``ctx.device``;
+mixed precision on GPUs.
 
 Keras and its backend are imported only when a model is built, so creating a system (to read its config) is cheap.
 """
