@@ -191,14 +191,53 @@ def dev(args: argparse.Namespace) -> list[dict]:
                                 "n_train": len(train), "n_valid": len(valid), "n_held_out": len(held_out),
                                 "options": options, "seed": seed, "dev_accuracy": round(accuracy, 4),
                                 "seconds": round(time.perf_counter() - start, 1),
-                                **{k: ctx.info.get(k) for k in ("epochs_run", "best_epoch", "best_val_accuracy",
-                                                              "val_accuracy_by_epoch")}})
+                                **{k: ctx.info.get(k) for k in ("epochs_run", "epoch_cap", "best_epoch",
+                                                              "best_val_accuracy", "val_accuracy_by_epoch")}})
                 print(json.dumps(records[-1]), flush=True)
     by_config: dict[str, list[float]] = defaultdict(list)
     for r in records:
         by_config[json.dumps(r["options"], sort_keys=True)].append(100 * r["dev_accuracy"])
     for config, accs in by_config.items():
         print(f"{config}: mean {statistics.fmean(accs):.1f} min {min(accs):.1f} over {len(accs)} runs", flush=True)
+    return records
+
+
+def curves(args: argparse.Namespace) -> list[dict]:
+    """Train without early stopping for a fixed number of epochs and record, after every epoch, the validation
+    accuracy and loss and the accuracy on the held-out part of the *train* split; stopping rules are then compared
+    offline on these curves (``bench/glove_cnn_stopping.py``), since a rule only decides where to stop and which
+    epoch to keep, never what training does before that."""
+    from tlbench.plugins import get_registry
+    from tlbench.system import Context
+
+    registry = get_registry()
+    records = []
+    for corpus in args.corpora.split(","):
+        for seed in map(int, args.seeds.split(",")):
+            held_out, valid, train = _dev_parts(registry, corpus, args.data_dir, args.n_train, args.n_held_out, seed)
+            options = {**json.loads(args.options), "epochs": args.epochs, "patience": args.epochs,
+                       "patience_steps": 0}
+            system = registry.create_system(args.system, options)
+            epochs: list[dict] = []
+            held_ids: list = []
+
+            def on_epoch(event, system=system, held_ids=held_ids, epochs=epochs):
+                if event.stage != "epoch":
+                    return
+                if not held_ids:
+                    held_ids.append(system.shaper_.ids(held_out.texts))
+                proba = system.model_.predict(held_ids[0], batch_size=256, verbose=0)
+                held = float((proba.argmax(axis=1) == held_out.labels).mean())
+                epochs.append({"val_accuracy": round(event.metrics["val_accuracy"], 4),
+                               "val_loss": round(event.metrics["val_loss"], 4), "held_out": round(held, 4)})
+
+            start = time.perf_counter()
+            system.fit(train, valid, Context(seed=seed, progress=on_epoch))
+            records.append({"bench": "glove-cnn-curves", "system": args.system, "corpus": corpus,
+                            "n_train": len(train), "n_valid": len(valid), "n_held_out": len(held_out),
+                            "batch_size": system.batch_size, "options": options, "seed": seed,
+                            "seconds": round(time.perf_counter() - start, 1), "epochs": epochs})
+            print(json.dumps(records[-1]), flush=True)
     return records
 
 
@@ -231,11 +270,19 @@ def main() -> None:
     d.add_argument("--seeds", default="0,1,2")
     d.add_argument("--n-held-out", type=int, default=1000)
     d.add_argument("--system", default="glove-cnn")
-    for p in (t, o, d):
+    c = sub.add_parser("curves")
+    c.add_argument("--n-train", type=int, default=400)
+    c.add_argument("--epochs", type=int, default=100)
+    c.add_argument("--options", default="{}", help="JSON option set for the system (stopping is turned off)")
+    c.add_argument("--corpora", default="imdb,amazon,blitzer:books,rotten-tomatoes")
+    c.add_argument("--seeds", default="0,1,2,3,4")
+    c.add_argument("--n-held-out", type=int, default=1000)
+    c.add_argument("--system", default="glove-cnn")
+    for p in (t, o, d, c):
         p.add_argument("--data-dir", default="/work/shared/data")
         p.add_argument("--record", help="append the JSON records to this file")
     args = ap.parse_args()
-    records = {"table": table, "overhead": overhead, "dev": dev}[args.part](args)
+    records = {"table": table, "overhead": overhead, "dev": dev, "curves": curves}[args.part](args)
     if args.record:
         with open(args.record, "a") as f:
             for r in records:

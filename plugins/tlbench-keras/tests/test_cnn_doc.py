@@ -244,9 +244,41 @@ def test_patience_counts_optimizer_steps_so_small_budgets_get_past_the_plateau(t
         cnn_doc(tiny_embedding, monitor="accuracy")
 
 
+def test_epoch_cap_counts_optimizer_steps_unless_epochs_is_set(tiny_embedding):
+    """360 training texts are 6 steps an epoch: the default cap gives them 600 steps (100 epochs) instead of 30
+    epochs (docs/glove-cnn.md, "Tiny budgets"); large budgets keep 30, and an explicit ``epochs`` is the cap."""
+    system = cnn_doc(tiny_embedding)
+    assert system.epochs is None and system._epoch_cap(360) == 100 and system._epoch_cap(22500) == 30
+    assert cnn_doc(tiny_embedding, cap_steps=0)._epoch_cap(360) == 30
+    assert cnn_doc(tiny_embedding, epochs=2)._epoch_cap(360) == 2
+    with pytest.raises(ConfigError, match="cap_steps"):
+        cnn_doc(tiny_embedding, cap_steps=-1)
+    c = ctx()
+    cnn_doc(tiny_embedding, batch_size=20, cap_steps=8, patience_steps=0).fit(keyword_split(40, 0),
+                                                                             keyword_split(10, 1), c)
+    assert c.info["epoch_cap"] == 30  # 8 steps at 2 an epoch is 4 epochs, fewer than the 30-epoch floor
+
+
+def test_stopping_skips_the_first_150_steps_unless_warm_started(tiny_embedding, source_model):
+    """At 360 texts a lucky validation epoch on the initial plateau was kept over better later ones
+    (docs/glove-cnn.md, "Tiny budgets"): epochs ending before 150 steps are not scored; weights copied from a
+    trained model (weight-transfer, fine-tune) have no plateau, so they are scored from the first epoch."""
+    system = cnn_doc(tiny_embedding)
+    assert system._first_scored_epoch(360) == 25 and system._first_scored_epoch(1125) == 8
+    assert system._first_scored_epoch(22500) == 0 and cnn_doc(tiny_embedding, min_steps=0)._first_scored_epoch(360) == 0
+    c = ctx()
+    cnn_doc(tiny_embedding, epochs=6, batch_size=20, min_steps=6, patience=10).fit(keyword_split(40, 0),
+                                                                               keyword_split(20, 1), c)
+    assert c.info["best_epoch"] >= 4  # 2 steps an epoch: epochs 1-2 end before step 6
+    warm = cnn_doc(TinyEmbedding(), **FAST)
+    warm.prepare(keyword_split(20, 3), ctx())
+    warm.init_from(source_model, include_head=False, freeze_encoder=False)
+    assert warm._first_scored_epoch(360) == 0
+
+
 def test_records_the_validation_curve(tiny_embedding):
     c = ctx()
-    cnn_doc(tiny_embedding, epochs=3, patience_steps=0).fit(keyword_split(40, 0), keyword_split(20, 1), c)
+    cnn_doc(tiny_embedding, epochs=3, patience_steps=0, min_steps=0).fit(keyword_split(40, 0), keyword_split(20, 1), c)
     assert len(c.info["val_accuracy_by_epoch"]) == c.info["epochs_run"] and c.info["patience_epochs"] == 3
     assert c.info["best_val_accuracy"] == pytest.approx(max(c.info["val_accuracy_by_epoch"][:c.info["epochs_run"]]),
                                                         abs=1e-4)

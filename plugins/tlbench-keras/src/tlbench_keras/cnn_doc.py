@@ -10,9 +10,11 @@ did not know.
 
 Training: Adam, early stopping on the validation accuracy of the validation part (carved from the training
 fraction by the sampler; when none is given, ``valid_fraction`` of the training texts is held out here), with a
-patience of at least ``patience`` epochs and ``patience_steps`` optimizer steps; the best epoch's weights
-restored. Seeds: Python, NumPy and the backend (``keras.utils.set_random_seed``). The device comes from
-``ctx.device``; mixed precision on GPUs.
+patience of at least ``patience`` epochs and ``patience_steps`` optimizer steps; epochs inside the first
+``min_steps`` steps are not scored (unless the weights came from a trained model); the best epoch's weights
+restored. At most ``epochs`` epochs, by default 30 or ``cap_steps`` optimizer steps, whichever is more.
+Seeds: Python, NumPy and the backend (``keras.utils.set_random_seed``). The device comes from ``ctx.device``;
+mixed precision on GPUs.
 
 Keras and its backend are imported only when a model is built, so creating a system (to read its config) is cheap.
 """
@@ -38,6 +40,7 @@ quiet_frameworks()  # TensorFlow reads its log level once, when Keras first impo
 
 _WEIGHTS = "model.weights.h5"
 _STATE = "state.json"
+_DEFAULT_EPOCHS = 30  # the epoch cap when ``epochs`` is not set and ``cap_steps`` asks for fewer
 
 
 class CnnDocSystem(Configurable):
@@ -49,9 +52,10 @@ class CnnDocSystem(Configurable):
                  sentence_kernel: int = 5, sentence_kmax: int = 4, hidden: int = 64,
                  conv_activation: str = "elu", dropout: float = 0.3, gaussian_noise: float = 0.1,
                  train_embedding: bool = True, min_count: int = 1, max_vocab: int | None = None,
-                 epochs: int = 30, patience: int = 3, patience_steps: int = 150, min_epochs: int = 0,
+                 epochs: int | None = None, cap_steps: int = 600, patience: int = 3, patience_steps: int = 150,
+                 min_epochs: int = 0, min_steps: int = 150,
                  batch_size: int = 64, learning_rate: float = 3e-3, monitor: str = "val_accuracy",
-                 valid_fraction: float = 0.1,
+                 select_window: int = 1, valid_fraction: float = 0.1,
                  jit_compile: bool | str = False) -> None:
         if embedding is None or not hasattr(embedding, "lookup") or not hasattr(embedding, "dim"):
             raise ConfigError("cnn-doc needs a static embedding (with lookup and dim): compose it as "
@@ -66,17 +70,29 @@ class CnnDocSystem(Configurable):
         self.conv_activation, self.dropout, self.gaussian_noise = conv_activation, float(dropout), float(gaussian_noise)
         self.train_embedding = bool(train_embedding)
         self.min_count, self.max_vocab = int(min_count), (int(max_vocab) if max_vocab else None)
-        self.epochs, self.patience, self.batch_size = int(epochs), int(patience), int(batch_size)
+        self.patience, self.batch_size = int(patience), int(batch_size)
+        # The epoch cap: ``epochs`` when given; by default 30 epochs or enough for ``cap_steps`` optimizer steps,
+        # whichever is more. At 360 training texts an epoch is 6 steps, and 30 epochs (180 steps) stopped every
+        # run while it was still learning (docs/glove-cnn.md, "Tiny budgets").
+        self.epochs = int(epochs) if epochs is not None else None
+        self.cap_steps = int(cap_steps)
         # Patience is also counted in optimizer steps: at 5% of IMDB an epoch is 18 steps and a run may sit on the
         # initial 50% plateau for ~100 of them (docs/glove-cnn.md), so stopping after 3 epochs stopped it there.
         self.patience_steps = int(patience_steps)
         # Epochs before early stopping starts watching (Keras' start_from_epoch): the best weights are then chosen
         # among later epochs only, so keep it 0 unless runs stop on an initial plateau.
         self.min_epochs = int(min_epochs)
+        # ... and not before ``min_steps`` optimizer steps: with 40 validation texts a lucky epoch on the initial
+        # plateau was kept over the better later ones (docs/glove-cnn.md, "Tiny budgets"); at 1,000+ training
+        # texts 150 steps are at most 9 epochs, at 100% of IMDB less than one.
+        self.min_steps = int(min_steps)
         self.learning_rate, self.valid_fraction = float(learning_rate), float(valid_fraction)
         # What early stopping watches and restores the best of: "val_accuracy" (default) or "val_loss". The loss is
         # lowest at epoch 1 when a small run's later epochs grow confident, which restored near-chance weights.
         self.monitor = str(monitor)
+        # Epochs whose mean ``monitor`` scores a stretch of training for early stopping: with 40 validation texts
+        # one epoch's accuracy is partly luck (docs/glove-cnn.md, "Tiny budgets"). 1: the single epoch.
+        self.select_window = int(select_window)
         # XLA compilation costs more than it saves for a model this small on CPU; "auto" lets Keras decide.
         self.jit_compile = jit_compile
         self._check_options()
@@ -86,8 +102,12 @@ class CnnDocSystem(Configurable):
             raise ConfigError(f"cnn-doc: word_kmax ({self.word_kmax}) must be <= max_words ({self.max_words}) and "
                               f"sentence_kmax ({self.sentence_kmax}) <= max_sentences ({self.max_sentences})")
         if min(self.max_sentences, self.max_words, self.word_filters, self.sentence_filters, self.hidden,
-               self.epochs, self.batch_size, self.min_count) < 1:
+               self.epochs or 1, self.batch_size, self.min_count) < 1:
             raise ConfigError("cnn-doc: sizes, epochs, batch_size and min_count must be >= 1")
+        if (min(self.cap_steps, self.patience, self.patience_steps, self.min_epochs, self.min_steps) < 0
+                or self.select_window < 1):
+            raise ConfigError("cnn-doc: cap_steps, patience, patience_steps, min_epochs and min_steps must be >= 0 "
+                              "and select_window >= 1")
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ConfigError(f"cnn-doc: monitor must be val_loss or val_accuracy, not {self.monitor!r}")
         if not 0 <= self.dropout < 1 or not 0 <= self.valid_fraction < 1:
@@ -157,6 +177,7 @@ class CnnDocSystem(Configurable):
 
         from tlbench_keras.device_scope import device_scope
         from tlbench_keras.progress import EpochReporter
+        from tlbench_keras.stopping import WindowedEarlyStopping
 
         if not hasattr(self, "model_"):
             self.prepare(train, ctx)
@@ -177,23 +198,24 @@ class CnnDocSystem(Configurable):
             raise DataError(f"cnn-doc training labels must be 0..{len(self.label_names_) - 1}; got unlabeled or "
                             f"out-of-range labels")
         ctx.info.update(DocumentShaper.token_stats(x))
-        model = self.model_
+        model, epochs = self.model_, self._epoch_cap(len(x))
         with device_scope(ctx.device):
             model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
                           loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                           jit_compile=self.jit_compile)
-            stopper = keras.callbacks.EarlyStopping(monitor=self.monitor, patience=self._patience(len(x)),
-                                                    restore_best_weights=True, start_from_epoch=self.min_epochs)
-            history = model.fit(x, y, validation_data=(xv, yv) if len(xv) else None, epochs=self.epochs,
+            stopper = WindowedEarlyStopping(self.monitor, patience=self._patience(len(x)), window=self.select_window,
+                                            start_from_epoch=self._first_scored_epoch(len(x)))
+            history = model.fit(x, y, validation_data=(xv, yv) if len(xv) else None, epochs=epochs,
                                 batch_size=self.batch_size, shuffle=True, verbose=0,
-                                callbacks=[stopper, EpochReporter(ctx, self.epochs)] if len(xv)
-                                else [EpochReporter(ctx, self.epochs)])
+                                callbacks=[stopper, EpochReporter(ctx, epochs)] if len(xv)
+                                else [EpochReporter(ctx, epochs)])
         val_loss = history.history.get("val_loss", [])
         ctx.info["epochs_run"] = len(history.history.get("loss", []))
         ctx.info["patience_epochs"] = self._patience(len(x))
+        ctx.info["epoch_cap"] = epochs
         if val_loss:
             # The epoch whose weights the model keeps (the last one when stopping never started monitoring).
-            best = int(stopper.best_epoch) if stopper.best_weights is not None else len(val_loss) - 1
+            best = int(stopper.best_epoch) if stopper.best_epoch is not None else len(val_loss) - 1
             ctx.info["best_epoch"] = best + 1
             ctx.info["best_val_accuracy"] = float(history.history["val_accuracy"][best])
             ctx.info["val_accuracy_by_epoch"] = [round(float(a), 4) for a in history.history["val_accuracy"]]
@@ -201,8 +223,23 @@ class CnnDocSystem(Configurable):
 
     def _patience(self, n_train: int) -> int:
         """Epochs without improvement before stopping: ``patience``, or more when an epoch has few steps."""
-        steps_per_epoch = max(1, -(-n_train // self.batch_size))
-        return max(self.patience, -(-self.patience_steps // steps_per_epoch))
+        return max(self.patience, -(-self.patience_steps // self._steps_per_epoch(n_train)))
+
+    def _epoch_cap(self, n_train: int) -> int:
+        """Epochs at most: ``epochs`` when set, else 30 or enough epochs for ``cap_steps`` optimizer steps."""
+        if self.epochs is not None:
+            return self.epochs
+        return max(_DEFAULT_EPOCHS, -(-self.cap_steps // self._steps_per_epoch(n_train)))
+
+    def _first_scored_epoch(self, n_train: int) -> int:
+        """0-based index of the first epoch early stopping scores: ``min_epochs``, or later until ``min_steps`` —
+        unless the network started from trained weights (``init_from``), which have no initial plateau."""
+        if getattr(self, "warm_started_", False):
+            return self.min_epochs
+        return max(self.min_epochs, self.min_steps // self._steps_per_epoch(n_train))
+
+    def _steps_per_epoch(self, n_train: int) -> int:
+        return max(1, -(-n_train // self.batch_size))
 
     def _hold_out(self, x: np.ndarray, y: np.ndarray, seed: int):
         n_valid = int(round(len(x) * self.valid_fraction))
@@ -267,6 +304,7 @@ class CnnDocSystem(Configurable):
             copied += len(weights)
         for name in ("word_conv", "sentence_conv"):
             model.get_layer(name).trainable = not freeze_encoder
+        self.warm_started_ = True
         return copied
 
     def save(self, path: Path) -> None:
