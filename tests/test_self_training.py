@@ -120,6 +120,23 @@ def test_tfidf_lr_self_training_and_teacher_on_real_reviews(tmp_path):
     assert record["teacher"]["predict_texts_per_s"] > 0 and record["student_predict_texts_per_s"] > 0
     assert record["speed_ratio"] == pytest.approx(
         record["student_predict_texts_per_s"] / record["teacher"]["predict_texts_per_s"], rel=0.05, abs=0.1)
+    assert record["student_speed_texts"] == record["pool"]  # a pool under SPEED_SAMPLE is timed whole
+
+
+def test_student_is_timed_on_an_evenly_spaced_sample_of_a_large_pool():
+    from tlbench.strategies.self_training import SPEED_SAMPLE, _student_speed
+
+    seen = []
+
+    class Counting:
+        def predict_proba(self, texts):
+            seen.append(list(texts))
+            return np.full((len(texts), 2), 0.5)
+
+    pool = [f"review {i}" for i in range(2500)]
+    record = _student_speed(Counting(), pool, teacher_rate=10.0)
+    assert len(seen) == 1 and seen[0] == pool[::3] and len(seen[0]) <= SPEED_SAMPLE
+    assert record["student_speed_texts"] == 834 and record["speed_ratio"] > 0
 
 
 def test_self_training_runs_in_a_study_without_source(tmp_path, toy_registry):
