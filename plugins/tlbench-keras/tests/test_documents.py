@@ -41,3 +41,18 @@ def test_min_count_and_max_size():
 def test_empty_vocabulary_is_a_clear_error():
     with pytest.raises(DataError, match="empty vocabulary"):
         DocumentShaper.from_texts(["", "...", "  "], 10, 30)
+
+
+def test_head_and_head_plus_tail_truncation():
+    text = "One a. Two b. Three c. Four d. Five e. Verdict great."
+    first = [s[0] for s in DocumentShaper._cut(text, 4, 2)]
+    assert first == ["one", "two", "three", "four"]
+    ends = [s[0] for s in DocumentShaper._cut(text, 4, 2, "head+tail")]
+    assert ends == ["one", "two", "five", "verdict"]  # first half and last half: the verdict is kept
+    assert [s[0] for s in DocumentShaper._cut(text, 3, 2, "head+tail")] == ["one", "two", "verdict"]
+    assert [s[0] for s in DocumentShaper._cut(text, 1, 2, "head+tail")] == ["one"]
+    # a document that fits is left whole, in order, by either rule
+    assert DocumentShaper._cut("A b. C d.", 4, 5, "head+tail") == DocumentShaper._cut("A b. C d.", 4, 5)
+    shaper, cut = DocumentShaper.from_texts([text], 4, 2, truncate="head+tail")
+    assert np.array_equal(shaper.ids([text]), shaper.ids([text], cut))
+    assert shaper.index["verdict"] >= RESERVED

@@ -34,7 +34,7 @@ from tlbench.device import Device
 from tlbench.errors import ConfigError, DataError, Incompatible
 from tlbench.framework_logs import quiet_frameworks
 from tlbench.system import Context, Vectors
-from tlbench_keras.documents import RESERVED, DocumentShaper
+from tlbench_keras.documents import RESERVED, TRUNCATIONS, DocumentShaper
 
 quiet_frameworks()  # TensorFlow reads its log level once, when Keras first imports it (after this module)
 
@@ -55,7 +55,7 @@ class CnnDocSystem(Configurable):
                  epochs: int | None = None, cap_steps: int = 600, patience: int = 3, patience_steps: int = 150,
                  min_epochs: int = 0, min_steps: int = 150,
                  batch_size: int = 64, learning_rate: float = 3e-3, monitor: str = "val_accuracy",
-                 select_window: int = 1, valid_fraction: float = 0.1,
+                 select_window: int = 1, valid_fraction: float = 0.1, truncate: str = "head",
                  jit_compile: bool | str = False) -> None:
         if embedding is None or not hasattr(embedding, "lookup") or not hasattr(embedding, "dim"):
             raise ConfigError("cnn-doc needs a static embedding (with lookup and dim): compose it as "
@@ -93,6 +93,7 @@ class CnnDocSystem(Configurable):
         # Epochs whose mean ``monitor`` scores a stretch of training for early stopping: with 40 validation texts
         # one epoch's accuracy is partly luck (docs/glove-cnn.md, "Tiny budgets"). 1: the single epoch.
         self.select_window = int(select_window)
+        self.truncate = truncate
         # XLA compilation costs more than it saves for a model this small on CPU; "auto" lets Keras decide.
         self.jit_compile = jit_compile
         self._check_options()
@@ -108,6 +109,8 @@ class CnnDocSystem(Configurable):
                 or self.select_window < 1):
             raise ConfigError("cnn-doc: cap_steps, patience, patience_steps, min_epochs and min_steps must be >= 0 "
                               "and select_window >= 1")
+        if self.truncate not in TRUNCATIONS:
+            raise ConfigError(f"cnn-doc: truncate must be one of {', '.join(TRUNCATIONS)}, not {self.truncate!r}")
         if self.monitor not in ("val_loss", "val_accuracy"):
             raise ConfigError(f"cnn-doc: monitor must be val_loss or val_accuracy, not {self.monitor!r}")
         if not 0 <= self.dropout < 1 or not 0 <= self.valid_fraction < 1:
@@ -131,7 +134,8 @@ class CnnDocSystem(Configurable):
             self.embedding.fit(list(ctx.unlabeled) or list(train.texts), ctx)
         self._seed(ctx)
         shaper, cut = DocumentShaper.from_texts(train.texts, self.max_sentences, self.max_words,
-                                                min_count=self.min_count, max_size=self.max_vocab)
+                                                min_count=self.min_count, max_size=self.max_vocab,
+                                                truncate=self.truncate)
         matrix, found = self._initial_matrix(shaper.words, ctx.seed)
         self.shaper_ = shaper
         self.label_names_ = tuple(train.label_names)
@@ -330,7 +334,8 @@ class CnnDocSystem(Configurable):
         if differs:
             raise Incompatible(f"the cnn-doc model saved in {path} has a different architecture "
                                f"({', '.join(differs)}); create the system with the same options")
-        self.shaper_ = DocumentShaper(state["words"], self.max_sentences, self.max_words)
+        self.truncate = saved.get("truncate", "head")  # the cut the model was trained with
+        self.shaper_ = DocumentShaper(state["words"], self.max_sentences, self.max_words, self.truncate)
         self.label_names_ = tuple(state["labels"])
         self._build(np.zeros((len(state["words"]) + RESERVED, int(state["dim"])), dtype=np.float32),
                     getattr(self, "device_", None))
