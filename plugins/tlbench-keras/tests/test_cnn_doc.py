@@ -140,11 +140,12 @@ def test_truncate_option_is_checked_and_saved_with_the_model(tiny_embedding, tmp
     with pytest.raises(ConfigError, match="truncate must be one of head, head\\+tail"):
         cnn_doc(tiny_embedding, truncate="tail")
     long = ["filler words here. " * 12 + "great", "filler words here. " * 12 + "awful"]
-    system = cnn_doc(TinyEmbedding(), truncate="head+tail", max_sentences=4, **FAST)
+    assert cnn_doc(tiny_embedding).truncate == "head+tail"  # the default
+    system = cnn_doc(TinyEmbedding(), truncate="head", max_sentences=4, **FAST)
     system.fit(keyword_split(40, 0), keyword_split(10, 1), ctx())
     system.save(tmp_path)
     restored = cnn_doc(TinyEmbedding(), max_sentences=4, **FAST).load(tmp_path)  # created with the default cut
-    assert restored.truncate == "head+tail" and restored.shaper_.truncate == "head+tail"
+    assert restored.truncate == "head" and restored.shaper_.truncate == "head"
     assert np.allclose(restored.predict_proba(long), system.predict_proba(long), atol=1e-6)
 
 

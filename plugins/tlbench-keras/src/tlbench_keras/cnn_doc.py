@@ -47,7 +47,7 @@ class CnnDocSystem(Configurable):
     """The CNN document model over a static embedding. Options are the model's hyper-parameters (the book's as
     defaults, see :class:`tlbench_keras.model.Architecture`) and training settings."""
 
-    def __init__(self, embedding: Any, *, max_sentences: int = 10, max_words: int = 30,
+    def __init__(self, embedding: Any, *, max_sentences: int = 20, max_words: int = 30,
                  word_filters: int = 30, word_kernel: int = 5, word_kmax: int = 3, sentence_filters: int = 16,
                  sentence_kernel: int = 5, sentence_kmax: int = 4, hidden: int = 64,
                  conv_activation: str = "elu", dropout: float = 0.3, gaussian_noise: float = 0.1,
@@ -55,7 +55,7 @@ class CnnDocSystem(Configurable):
                  epochs: int | None = None, cap_steps: int = 600, patience: int = 3, patience_steps: int = 150,
                  min_epochs: int = 0, min_steps: int = 150,
                  batch_size: int = 64, learning_rate: float = 3e-3, monitor: str = "val_accuracy",
-                 select_window: int = 1, valid_fraction: float = 0.1, truncate: str = "head",
+                 select_window: int = 1, valid_fraction: float = 0.1, truncate: str = "head+tail",
                  jit_compile: bool | str = False) -> None:
         if embedding is None or not hasattr(embedding, "lookup") or not hasattr(embedding, "dim"):
             raise ConfigError("cnn-doc needs a static embedding (with lookup and dim): compose it as "

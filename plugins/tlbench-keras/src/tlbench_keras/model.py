@@ -29,7 +29,7 @@ class Architecture:
     reached 67% there at 5% of the labels, these settings 76%); ELU convolutions chosen over ReLU on held-out parts
     of the training splits of IMDB, Amazon and Blitzer books (docs/glove-cnn.md)."""
 
-    max_sentences: int = 10
+    max_sentences: int = 20
     max_words: int = 30
     word_filters: int = 30
     word_kernel: int = 5
