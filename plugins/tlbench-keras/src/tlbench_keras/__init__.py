@@ -4,4 +4,4 @@ Keras 3.
 Importing this package is light; Keras/TensorFlow load only when a model is built.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
