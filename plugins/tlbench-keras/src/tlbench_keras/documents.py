@@ -1,4 +1,5 @@
-"""Documents as fixed-size integer grids: ``max_sentences`` sentences × ``max_words`` tokens (the book: 10 × 30).
+"""Documents as fixed-size integer grids: ``max_sentences`` sentences × ``max_words`` tokens (cnn-doc's defaults
+20 × 30; the book's 10 × 30).
 
 Texts are cut with tlbench's shared regex tokenizer (:func:`tlbench.text.sentences`, compiled regular expressions
 running in C, so every backend sees the same words), then words become ids through a plain dict. Ids:
