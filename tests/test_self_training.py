@@ -157,3 +157,16 @@ def test_context_new_system_builds_registered_systems():
     assert Context(system_factory=lambda name: ("made", name)).new_system("x") == ("made", "x")
     with pytest.raises(UnknownComponent):
         Context().new_system("tfidf-lrr")
+
+
+@pytest.mark.parametrize("teacher", [None, "tfidf-lr"])
+def test_an_empty_pool_keeps_round_0_and_labels_nothing(teacher):
+    """100% of a corpus without an unlabeled split leaves no pool: nothing is labelled (sklearn refuses 0 texts)."""
+    from tlbench.systems.tfidf_lr import TfidfLR
+
+    train, valid = small_sentiment("imdb", n=200, seed=0), small_sentiment("imdb", n=60, seed=1)
+    ctx = Context(system_factory=lambda name: TfidfLR(C=2.0))
+    model = SelfTraining(rounds=2, per_round=0.5, teacher=teacher).run(TfidfLR, None, _Target(train, valid, []), ctx)
+    record = ctx.info["self_training"]
+    assert record["chosen_round"] == 0 and record["pool"] == 0 and [h["added"] for h in record["rounds"]] == [0]
+    assert "speed_ratio" not in record and model.predict_proba(["a wonderful film"]).shape == (1, 2)

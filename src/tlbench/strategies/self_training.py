@@ -85,7 +85,7 @@ class SelfTraining(BaseStrategy):
                 best = (model, score, r, round_info)
             if score is None:
                 break  # no validation part: nothing to choose a round on, so round 0 it is
-            if r < rounds and (proba is None or teacher is None):
+            if pool and r < rounds and (proba is None or teacher is None):
                 with Stopwatch() as labelling:  # a teacher labels the pool once
                     proba = np.asarray((teacher or model).predict_proba(pool))
                 if teacher is not None:
